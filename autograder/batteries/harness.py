@@ -1,0 +1,217 @@
+"""Call a student's function on one battery case and capture what came back.
+
+This file is **self-contained** on purpose: it imports only the standard library and
+numpy (SymPy lazily, for the ``"sympy"`` protocol) and never the reference package, so
+the trusted grader can copy this one file into its sandbox and run student code with it.
+The same function runs in the student's own kernel through
+:func:`autograder.batteries.check`.
+
+What the harness does not do is judge: it returns the *raw* output of the student's
+function wrapped in an outcome, and the grader process calls ``Battery.judge`` on it.
+
+Outcomes (one per case):
+
+- :class:`Returned` ``(value)`` — the function returned ``value`` (untrusted, raw);
+- :class:`Raised` ``(type_name, message)`` — it raised; only the exception's *type name*
+  is ever shown to the student (its message could smuggle hidden inputs out);
+- :class:`Failed` ``(reason)`` — it never finished (timeout, crash); set by the grader.
+
+Protocols (``test.protocol``):
+
+- ``"call"``: ``func(*case.args, **case.kwargs)``;
+- ``"sympy"``: the function returns a SymPy expression or Matrix; the harness substitutes
+  the grader-chosen points ``case.evaluate_at`` (a mapping ``{symbol name: number}`` or a
+  list of such mappings) and returns a float64 ndarray: shape ``expr_shape`` for one point,
+  ``(n_points, *expr_shape)`` for a list. Symbols are matched **by name**, so a student's
+  ``sympy.Symbol("z")`` and the grader's ``z`` are the same variable. An expression with a
+  free symbol the case does not give raises ``ValueError`` (reported as ``Raised``).
+
+Arguments may contain :class:`FunctionRef` ``(name)`` markers: a plain-data stand-in for
+a function argument (ps5's ``numerical_gradient(f, x)``). The harness replaces each marker
+by the function of that name in :data:`FUNCTIONS` before the call, so no code crosses
+the sandbox boundary.
+
+``test`` and ``case`` are read by attribute *or* by key, so the grader may pass the
+battery's ``Test``/``Case`` objects or plain dicts decoded from JSON.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "FUNCTIONS",
+    "Failed",
+    "FunctionRef",
+    "Raised",
+    "Returned",
+    "evaluate_sympy",
+    "resolve",
+    "run_case",
+]
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The student's function returned ``value`` (raw, not yet checked)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Raised:
+    """The student's function raised an exception of type ``type_name``."""
+
+    type_name: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The call never produced a result: timeout, crash, killed (set by the grader)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A plain-data reference to a scalar test function known to the harness by ``name``."""
+
+    name: str
+
+
+def _sum_of_squares(x):
+    """f(x) = Σ x², gradient 2x."""
+    return float(np.sum(np.asarray(x, dtype=np.float64) ** 2))
+
+
+def _logsumexp(x):
+    """f(x) = log Σ exp x (max-shifted), gradient softmax(x)."""
+    x = np.asarray(x, dtype=np.float64)
+    m = np.max(x)
+    return float(m + np.log(np.sum(np.exp(x - m))))
+
+
+def _sin_product(x):
+    """f(x) = Σ sin(x_i) x_{i+1} (cyclic): couples neighbouring coordinates."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(np.sum(np.sin(x) * np.roll(x, -1)))
+
+
+def _rosenbrock(x):
+    """f(x) = Σ 100 (x_{i+1} − x_i²)² + (1 − x_i)²."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+#: Scalar functions a case may name with :class:`FunctionRef`; each maps an ndarray to float.
+FUNCTIONS = {
+    "sum_of_squares": _sum_of_squares,
+    "logsumexp": _logsumexp,
+    "sin_product": _sin_product,
+    "rosenbrock": _rosenbrock,
+}
+
+
+def _get(obj, name: str, default=None):
+    """Read ``name`` from an object attribute or a mapping key."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def resolve(value):
+    """Return a deep copy of ``value`` with every :class:`FunctionRef` replaced by its function.
+
+    The copy also protects the battery's inputs from a student function that writes into
+    its arguments in place.
+    """
+    if isinstance(value, FunctionRef):
+        return FUNCTIONS[value.name]
+    if isinstance(value, tuple):
+        return tuple(resolve(v) for v in value)
+    if isinstance(value, list):
+        return [resolve(v) for v in value]
+    if isinstance(value, dict):
+        return {k: resolve(v) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def _points(evaluate_at):
+    """Normalise ``evaluate_at`` to (list of point mappings, whether it was a list)."""
+    if evaluate_at is None:
+        return [{}], False
+    if isinstance(evaluate_at, dict):
+        return [evaluate_at], False
+    return list(evaluate_at), True
+
+
+def evaluate_sympy(expr, evaluate_at) -> np.ndarray:
+    """Evaluate a SymPy expression or Matrix at the given point(s) into a float64 ndarray.
+
+    Symbols are matched by name. Raises ``TypeError`` for a non-SymPy value and
+    ``ValueError`` for a free symbol without a value or a non-real result.
+    """
+    import sympy  # lazily: only ps5 needs it, and it costs ~0.3 s to import
+
+    if isinstance(expr, (int, float)) and not isinstance(expr, bool):
+        expr = sympy.Float(expr)
+    if not isinstance(expr, (sympy.Basic, sympy.MatrixBase)):
+        raise TypeError(f"expected a SymPy expression, got {type(expr).__name__}")
+    points, many = _points(evaluate_at)
+    results = []
+    for point in points:
+        free = {s.name: s for s in expr.free_symbols}
+        missing = sorted(set(free) - set(point))
+        if missing:
+            raise ValueError(f"the expression uses symbols without values: {missing}")
+        subs = {free[name]: sympy.Float(point[name], 30) for name in free}
+        if isinstance(expr, sympy.MatrixBase):
+            entries = [sympy.N(e.subs(subs), 30) for e in expr]
+            shape = expr.shape
+        else:
+            entries = [sympy.N(expr.subs(subs), 30)]
+            shape = ()
+        values = []
+        for e in entries:
+            c = complex(e)
+            if c.imag != 0:
+                raise ValueError("the expression is not real at a test point")
+            values.append(c.real)
+        results.append(np.array(values, dtype=np.float64).reshape(shape))
+    return np.stack(results) if many else results[0]
+
+
+def _safe_str(exc: BaseException) -> str:
+    """``str(exc)``, or ``""`` when a student-defined ``__str__`` itself fails."""
+    try:
+        return str(exc)
+    except Exception:
+        return ""
+
+
+def run_case(func, test, case):
+    """Call ``func`` on ``case`` under ``test``'s protocol; return an outcome, never raise.
+
+    Warnings (numpy's overflow and divide-by-zero among them) are silenced during the
+    call: the output is judged, and a warning on stderr would make nbgrader score a cell 0.
+    """
+    args = resolve(tuple(_get(case, "args", ()) or ()))
+    kwargs = resolve(dict(_get(case, "kwargs", {}) or {}))
+    protocol = _get(test, "protocol", "call")
+    if protocol not in ("call", "sympy"):
+        raise ValueError(f"unknown protocol {protocol!r}")  # a battery bug, not the student's
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            value = func(*args, **kwargs)
+            if protocol == "sympy":
+                value = evaluate_sympy(value, _get(case, "evaluate_at"))
+    except Exception as exc:  # any failure of student code becomes an outcome
+        return Raised(type(exc).__name__, _safe_str(exc)[:500])
+    return Returned(value)

@@ -1,0 +1,160 @@
+"""Battery of ps3_softmax_sigmoid: sigmoid, log_sigmoid, logsumexp, softmax, log_softmax,
+softmax_jacobian.
+
+The hidden cases that separate a stable implementation from a naive one: logits of ±800
+and ±1e4 (``exp`` overflows past 709.78), rows whose logits are all very negative (the
+unshifted exponentials underflow to 0/0), a dominant logit far above the rest
+(``log(softmax)`` gives ``log 0``), masked ``-inf`` entries, ties, C = 1, batches and axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.batteries.core import Battery, Case, Test
+
+ASSIGNMENT = "ps3_softmax_sigmoid"
+
+
+def _build() -> Battery:
+    rng = np.random.default_rng(20260303)
+    a = np.array
+    inf = np.inf
+    z3 = a([1.0, 2.0, 3.0])
+
+    def logits(*shape):
+        return 3.0 * rng.standard_normal(shape)
+
+    sigmoid = Test(
+        "test_sigmoid",
+        "sigmoid",
+        2,
+        [
+            # visible
+            Case((0.0,)),
+            Case((a([-2.0, 0.0, 2.0]),)),
+            Case((a([-1000.0, 1000.0]),), category="overflow"),
+            # hidden
+            Case((logits(7),), category="random"),
+            Case((logits(3, 4),), category="batch"),
+            Case((a([-800.0, 800.0, -1e4, 1e4, -745.5, 709.9]),), category="overflow"),
+            Case((a([[-1e4], [1e4]]),), category="overflow"),
+            Case((a([1e-12, -1e-12, 36.0, -36.0]),), category="value"),
+        ],
+    )
+    log_sigmoid = Test(
+        "test_log_sigmoid",
+        "log_sigmoid",
+        2,
+        [
+            # visible
+            Case((0.0,)),
+            Case((a([-3.0, 3.0]),)),
+            Case((-1000.0,), category="underflow"),
+            Case((1000.0,), category="overflow"),
+            # hidden
+            Case((logits(6),), category="random"),
+            Case((logits(2, 5),), category="batch"),
+            Case((a([-800.0, -1e4, -750.0, -40.0]),), category="underflow"),
+            Case((a([800.0, 1e4, 40.0, 710.0]),), category="overflow"),
+        ],
+    )
+    logsumexp = Test(
+        "test_logsumexp",
+        "logsumexp",
+        2,
+        [
+            # visible
+            Case((a([0.0, 0.0]),)),
+            Case((z3,)),
+            Case((a([1000.0, 1000.0]),), category="overflow"),
+            Case((a([[0.0, 0.0], [0.0, -inf]]),), category="masked"),
+            # hidden
+            Case((logits(5),), category="random"),
+            Case((logits(4, 6),), category="batch"),
+            Case((logits(4, 6),), {"axis": 0}, category="axis"),
+            Case((logits(2, 3, 4),), {"axis": 1}, category="axis"),
+            Case((a([1e4, 0.0, -1e4]),), category="overflow"),
+            Case((a([[800.0, 799.0], [-800.0, -801.0]]),), category="overflow"),
+            Case((a([[3.0], [-2.0]]),), category="value"),
+            Case((a([-inf, 1.0, 2.0]),), category="masked"),
+        ],
+    )
+    softmax = Test(
+        "test_softmax",
+        "softmax",
+        3,
+        [
+            # visible
+            Case((z3,)),
+            Case((z3 + 1000.0,), category="overflow"),
+            Case((a([[0.0, 0.0], [0.0, np.log(3.0)]]),), category="batch"),
+            Case((a([0.0, -inf]),), category="masked"),
+            # hidden
+            Case((logits(6),), category="random"),
+            Case((logits(5, 4),), category="batch"),
+            Case((logits(5, 4),), {"axis": 0}, category="axis"),
+            Case((logits(2, 3, 4),), {"axis": 1}, category="axis"),
+            Case((logits(3, 5) + 1e4,), category="overflow"),
+            Case((a([800.0, -800.0, 0.0]),), category="overflow"),
+            Case((a([[-1000.0, -1000.0], [-1e4, -1e4 - 1.0]]),), category="overflow"),
+            Case((a([[2.0], [-7.0]]),), category="value"),
+            Case((a([5.0, 5.0, 5.0]),), category="value"),
+            Case((a([[1.0, -inf, 2.0], [-inf, 0.0, -inf]]),), category="masked"),
+        ],
+    )
+    log_softmax = Test(
+        "test_log_softmax",
+        "log_softmax",
+        2,
+        [
+            # visible
+            Case((z3,)),
+            Case((a([1000.0, 0.0]),), category="large_gap"),
+            Case((a([[0.0, 0.0], [0.0, 0.0]]),), category="batch"),
+            # hidden
+            Case((logits(6),), category="random"),
+            Case((logits(3, 4),), category="batch"),
+            Case((logits(3, 4),), {"axis": 0}, category="axis"),
+            Case((a([[0.0, -1e4, 50.0], [-800.0, 0.0, 800.0]]),), category="large_gap"),
+            Case((logits(2, 3) + 1e4,), category="overflow"),
+            Case((a([-1000.0, -1000.0, -1001.0]),), category="overflow"),
+            Case((a([1.0, -inf, 0.0]),), category="masked"),
+            Case((a([[4.0], [-4.0]]),), category="value"),
+        ],
+    )
+    jacobian = Test(
+        "test_softmax_jacobian",
+        "softmax_jacobian",
+        2,
+        [
+            # visible
+            Case((a([0.0, 0.0]),)),
+            Case((np.zeros((4, 3)),), category="batch"),
+            Case((a([1000.0, 0.0]),), category="overflow"),
+            # hidden
+            Case((logits(5),), category="random"),
+            Case((logits(3, 4),), category="batch"),
+            Case((a([[800.0, 0.0, -800.0], [1e4, 1e4, 0.0]]),), category="overflow"),
+            Case((a([[-1000.0, -1001.0]]),), category="overflow"),
+            Case((a([2.5]),), category="value"),
+        ],
+    )
+    return Battery(
+        ASSIGNMENT,
+        [sigmoid, log_sigmoid, logsumexp, softmax, log_softmax, jacobian],
+        messages={
+            "batch": (
+                "wrong result on a batch (N, C): normalise or reduce each row separately "
+                "(axis=-1, keepdims=True when you divide) and keep the batch shape; the "
+                "Jacobian of a batch is (N, C, C)"
+            ),
+            "value": (
+                "wrong value on a small input (a single class, ties, or values near 0): "
+                "re-check the formula"
+            ),
+        },
+    )
+
+
+BATTERY = _build()

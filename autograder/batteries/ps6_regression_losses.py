@@ -1,0 +1,160 @@
+"""Battery of ps6_regression_losses: L2, L1, smooth L1 and Huber losses and their gradients.
+
+One :class:`~autograder.batteries.core.Test` per test cell of
+``solutions/ps6_regression_losses/ps6_regression_losses.ipynb``; the expected values come
+from the reference functions of the same name in :mod:`autograder.regression`, computed
+in the grader. The student version asks for the reference's whole signature
+``(input, target, *, [beta= | delta=,] reduction="mean")``.
+
+Each case's ``category`` names the misconception it probes; the test's messages say how
+to fix it (chapter: book/regression_losses.md):
+
+- ``reduction``: "mean" divides by the number of *elements*, not by the first axis, and
+  "sum"/"none" are honoured (the MSE-with-sum mistake fails here);
+- ``kink``: the subgradient at d = 0 is 0 (np.sign), not ±1;
+- ``boundary``: |d| exactly equal to beta or delta;
+- ``beta_zero``: smooth L1 with beta = 0 is L1, with no 0/0;
+- ``beta`` / ``delta``: a threshold other than 1 (Huber without its δ factor fails here);
+- ``huge``: residuals of 1e200, where 0.5·d² overflows (a mask times inf is NaN);
+- ``dtype``: integer or float32 inputs still give float64 results.
+
+>>> BATTERY.grade_ids[:2]
+['test_mse_loss', 'test_mse_loss_grad']
+>>> BATTERY.max_score
+20.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.batteries.core import DEFAULT_FORBIDDEN, Battery, Case, Test
+
+ASSIGNMENT = "ps6_regression_losses"
+
+MESSAGES = {
+    "reduction": (
+        "wrong result for the `reduction` option: 'mean' divides the sum by the number of "
+        "elements (input.size, every axis), 'sum' adds the per-element values, 'none' returns "
+        "them with the shape of input; a gradient is scaled the same way"
+    ),
+    "kink": (
+        "wrong (sub)gradient at d = 0 (input equal to target): it must be 0, as np.sign(0) "
+        "gives, not +1 or −1"
+    ),
+    "boundary": (
+        "wrong result where |d| is exactly the threshold (beta or delta): |d| < threshold "
+        "is the quadratic branch, |d| ≥ threshold the linear one, and both must meet there"
+    ),
+    "beta_zero": (
+        "wrong result for beta = 0: smooth L1 with beta = 0 is the L1 loss (gradient "
+        "sign(d)); never divide by beta when it is 0 (0/0 gives NaN)"
+    ),
+    "beta": (
+        "wrong result for beta ≠ 1: use 0.5·d²/beta where |d| < beta and |d| − 0.5·beta "
+        "elsewhere (gradient d/beta inside, sign(d) outside); check the branches are not "
+        "swapped"
+    ),
+    "delta": (
+        "wrong result for delta ≠ 1: huber = delta · smooth_l1(beta = delta), i.e. 0.5·d² "
+        "where |d| < delta and delta·(|d| − 0.5·delta) elsewhere (gradient clipped at "
+        "±delta); check the factor delta"
+    ),
+    "huge": (
+        "NaN, inf or a wrong value for a residual of about 1e200: 0.5·d² overflows to inf, "
+        "and a 0/1 mask times inf is NaN; never square |d| where the linear branch applies "
+        "(clip |d| at the threshold, or select with np.where)"
+    ),
+    "batch": "wrong result on a 2-D input: the loss is elementwise, keep every axis",
+    "dtype": "integer or float32 inputs must give float64 results: convert with dtype=np.float64",
+    "raises": (
+        "invalid threshold not refused: a negative beta, or delta ≤ 0, must raise ValueError"
+    ),
+}
+
+_RNG = np.random.default_rng(20260621)
+_X = _RNG.normal(size=(4, 5)) * 3.0
+_T = _RNG.normal(size=(4, 5))
+
+# Residuals 0, 2, 3 and −0.5: hand-checkable, and one exactly at the kink.
+_X1 = np.array([1.0, 2.0, 4.0, 0.5])
+_T1 = np.array([1.0, 0.0, 1.0, 1.0])
+# Residuals on both sides of 1 and exactly ±1 (the default threshold) and 0.
+_XB = np.array([0.5, 3.0, -1.0, 1.0, 0.0, -0.25])
+_TB = np.zeros(6)
+# Residuals exactly ±2.5 and inside/outside 2.5, for a threshold of 2.5.
+_XT = np.array([2.5, -2.5, 1.0, -4.0, 0.0])
+_TT = np.zeros(5)
+
+
+def _common(threshold: str | None = None):
+    """Cases every loss and gradient of ps6 shares: reductions, batches, kink, dtypes."""
+    cases = [
+        Case((_X1, _T1), {}, category="value"),
+        Case((_X1, _T1), {"reduction": "sum"}, category="reduction"),
+        Case((_X1, _T1), {"reduction": "none"}, category="reduction"),
+        Case((np.ones((2, 3)), np.zeros((2, 3))), {}, category="reduction"),
+        Case((_X, _T), {}, category="batch"),
+        Case((_X, _T), {"reduction": "none"}, category="batch"),
+        Case((_X, _T), {"reduction": "sum"}, category="reduction"),
+        Case((np.array([0.0, 0.0, 1.5]), np.array([0.0, 0.0, 0.0])), {}, category="kink"),
+        Case((np.array([3, -1, 0]), np.array([1, 1, 0])), {"reduction": "none"}, category="dtype"),
+        Case(
+            (np.array([0.5, 3.0], dtype=np.float32), np.array([0.0, 1.0], dtype=np.float32)),
+            {"reduction": "none"},
+            category="dtype",
+        ),
+    ]
+    if threshold is not None:
+        cases += [
+            Case((_XB, _TB), {"reduction": "none"}, category="boundary"),
+            Case((_XT, _TT), {threshold: 2.5, "reduction": "none"}, category="boundary"),
+            Case((_X, _T), {threshold: 2.5, "reduction": "none"}, category=threshold),
+            Case((_X, _T), {threshold: 0.3}, category=threshold),
+            Case((_XB, _TB), {threshold: 2.0, "reduction": "sum"}, category=threshold),
+            Case(
+                (np.array([1e200, -1e200, 0.5]), np.zeros(3)),
+                {"reduction": "none"},
+                category="huge",
+            ),
+            Case(
+                (np.array([1e200, 3.0]), np.array([-1e200, 0.0])),
+                {"reduction": "sum"},
+                category="huge",
+            ),
+            Case((_XB, _TB), {threshold: -1.0}, category="raises", expect_error="ValueError"),
+        ]
+    return cases
+
+
+def _test(function: str, points: float, threshold: str | None = None, extra=()) -> Test:
+    return Test(
+        grade_id=f"test_{function}",
+        function=function,
+        points=points,
+        cases=[*_common(threshold), *extra],
+        messages=MESSAGES,
+    )
+
+
+_BETA_ZERO = [
+    Case((_XB, _TB), {"beta": 0.0, "reduction": "none"}, category="beta_zero"),
+    Case((_X, _T), {"beta": 0.0}, category="beta_zero"),
+]
+_DELTA_ZERO = [Case((_XB, _TB), {"delta": 0.0}, category="raises", expect_error="ValueError")]
+
+BATTERY = Battery(
+    assignment=ASSIGNMENT,
+    tests=[
+        _test("mse_loss", 2),
+        _test("mse_loss_grad", 2),
+        _test("l1_loss", 2),
+        _test("l1_loss_grad", 2),
+        _test("smooth_l1_loss", 3, "beta", _BETA_ZERO),
+        _test("smooth_l1_loss_grad", 3, "beta", _BETA_ZERO),
+        _test("huber_loss", 3, "delta", _DELTA_ZERO),
+        _test("huber_loss_grad", 3, "delta", _DELTA_ZERO),
+    ],
+    # numpy only: SymPy is not needed here, so the message names numpy alone.
+    forbidden_imports=(*DEFAULT_FORBIDDEN, "sympy"),
+)

@@ -1,0 +1,280 @@
+"""Grade every submission of one assignment: read, sandbox, judge, record, feed back.
+
+Per submission (:func:`grade_one`): read the notebook (:mod:`~autograder.grading.notebook`),
+refuse forbidden imports statically, run the code and the battery's cases in the sandbox
+(:mod:`~autograder.grading.sandbox`), and judge every test with ``Battery.judge`` here, in
+the grader. ``--jobs N`` runs N sandbox workers in threads; the gradebook and the feedback
+files are written by the calling thread only, one transaction per submission, so a
+failure in one submission touches nothing else.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import queue
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.batteries import find_forbidden_imports, load
+from autograder.batteries.core import Verdict
+from autograder.grading import feedback, gradebook, notebook, sandbox
+from autograder.grading.gradebook import Result, TestResult
+
+
+@dataclass
+class Outcome:
+    """A graded submission plus what only the report and the feedback need."""
+
+    result: Result
+    cell_errors: list[dict] = field(default_factory=list)
+    features: dict = field(default_factory=dict)
+    sandbox_notes: list[str] = field(default_factory=list)
+    action: str = ""  # what the gradebook write did: "recorded", "kept earlier", or an error
+
+
+def packages_for(battery) -> list[str]:
+    """The packages the sandbox exposes for ``battery``: its ``allowed`` list (and SymPy for
+    SymPy answers), minus anything it forbids."""
+    names = set(getattr(battery, "allowed", ("numpy",))) | {"numpy"}
+    if any(t.protocol == "sympy" for t in battery.tests):
+        names.add("sympy")
+    forbidden = set(getattr(battery, "forbidden_imports", ()))
+    return sorted(n for n in names if n not in forbidden or n == "numpy")
+
+
+def _defines(source: str, name: str) -> bool:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
+        for node in tree.body
+    )
+
+
+def forbidden_by_function(battery, cells: list[notebook.Cell]) -> dict[str, list[str]]:
+    """Map each graded function to the forbidden modules its own cell imports."""
+    found: dict[str, list[str]] = {}
+    for test in battery.tests:
+        for cell in cells:
+            if cell.grade_id == test.function or _defines(cell.source, test.function):
+                modules = find_forbidden_imports(cell.source, battery.forbidden_imports)
+                found.setdefault(test.function, [])
+                found[test.function] += [m for m in modules if m not in found[test.function]]
+    return {k: v for k, v in found.items() if v}
+
+
+def _timestamp(folder: Path) -> dt.datetime | None:
+    """nbgrader's ``timestamp.txt`` of a submission (ISO 8601, UTC when naive), if readable."""
+    path = folder / "timestamp.txt"
+    if not path.is_file():
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+    except (ValueError, OSError, UnicodeDecodeError):
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+    return stamp
+
+
+def _zero(battery, message: str) -> list[TestResult]:
+    return [TestResult(t.grade_id, 0.0, float(t.points), message) for t in battery.tests]
+
+
+def grade_one(
+    course: Path,
+    assignment: str,
+    student: str,
+    worker: sandbox.Worker,
+    limits: sandbox.Limits,
+) -> Outcome:
+    """Grade one student's submission; never raises for anything the student did."""
+    battery = load(assignment)
+    folder = course / "submitted" / student / assignment
+    result = Result(student=student, assignment=assignment, status="graded")
+    if not folder.is_dir():
+        result.status, result.reason = "missing", "no submission folder"
+        result.tests = _zero(battery, "no submission")
+        return Outcome(result)
+    result.timestamp = _timestamp(folder)
+    try:
+        sub = notebook.read_submission(folder, assignment, set(battery.grade_ids))
+    except notebook.Ungradable as exc:
+        result.status, result.reason = "ungradable", str(exc)
+        result.tests = _zero(battery, f"not graded: {exc}")
+        return Outcome(result)
+    except OSError as exc:
+        result.status, result.reason = "ungradable", f"the notebook could not be read ({exc})"
+        result.tests = _zero(battery, "not graded: the notebook could not be read")
+        return Outcome(result)
+    result.notes = list(sub.notes)
+    job_dir = sandbox.new_job_dir(worker.scratch, f"{student}-{worker.slot}")
+    try:
+        sandbox.write_job(
+            job_dir,
+            [c.source for c in sub.cells],
+            list(battery.tests),
+            packages_for(battery),
+            limits,
+            worker.slot,
+        )
+        run = worker.run(job_dir, list(battery.tests), limits)
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    outcome = Outcome(
+        result, run.cell_errors, run.features, [*run.notes, *_missing_features(run.features)]
+    )
+    for err in run.cell_errors:
+        if "ModuleNotFoundError" in str(err.get("error")):
+            allowed = ", ".join(packages_for(battery))
+            result.notes.append(
+                f"code cell {err.get('cell')}: only these packages exist while grading: {allowed}"
+            )
+            break
+    if run.status != "exited" or not run.test_status:
+        result.status = "timeout" if run.status == "timeout" else "crashed"
+        result.reason = _run_reason(run, limits)
+        result.tests = _zero(battery, f"not graded: {result.reason}")
+        return outcome
+    forbidden = forbidden_by_function(battery, sub.cells)
+    for test in battery.tests:
+        if test.function in forbidden:
+            verdict = Verdict(
+                0.0, float(test.points), battery.forbidden_message(forbidden[test.function])
+            )
+        else:
+            verdict = battery.judge(test, run.outcomes[test.grade_id])
+        result.tests.append(
+            TestResult(
+                test.grade_id, float(verdict.score), float(verdict.max_score), verdict.message
+            )
+        )
+    return outcome
+
+
+def _run_reason(run: sandbox.RunResult, limits: sandbox.Limits) -> str:
+    if run.status == "timeout":
+        return (
+            f"the notebook's code did not finish within {limits.wall_s:g} s "
+            "(an endless loop or a long sleep at the top level of a cell?)"
+        )
+    if run.status == "crashed":
+        return f"the notebook's code crashed the grading process ({run.detail})"
+    if run.status == "exited":
+        return (
+            f"the notebook's code ended the process before the tests ran ({run.detail}): "
+            "remove calls such as os._exit() or os.kill()"
+        )
+    return f"the sandbox failed: {run.detail.strip().splitlines()[-1] if run.detail else '?'}"
+
+
+def _missing_features(features: dict) -> list[str]:
+    names = {
+        "mount_namespace": "private file system (mount namespace)",
+        "network_namespace": "no network (network namespace)",
+        "pid_namespace": "private process table (PID namespace)",
+    }
+    return [f"unavailable: {text}" for key, text in names.items() if features.get(key) is False]
+
+
+def discover_students(course: Path, assignment: str) -> list[str]:
+    """Students with a ``submitted/<student>/<assignment>/`` folder, sorted."""
+    root = course / "submitted"
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / assignment).is_dir())
+
+
+def grade_assignment(
+    course: Path,
+    assignment: str,
+    students: list[str] | None = None,
+    jobs: int = 1,
+    limits: sandbox.Limits | None = None,
+    on_result: Callable[[Outcome, str], None] | None = None,
+) -> list[Outcome]:
+    """Grade ``students`` (default: every submitter) and record each result as it arrives."""
+    limits = limits or sandbox.Limits()
+    battery = load(assignment)
+    students = list(dict.fromkeys(students or discover_students(course, assignment)))
+    gb = gradebook.open_gradebook(course)
+    outcomes: list[Outcome] = []
+    scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+    try:
+        gradebook.ensure_assignment(gb, assignment, battery, _source_notebook(course, assignment))
+        todo: queue.Queue = queue.Queue()
+        for s in students:
+            todo.put(s)
+        done: queue.Queue = queue.Queue()
+        jobs = max(1, min(jobs, len(students) or 1))
+        threads = [
+            threading.Thread(
+                target=_serve, args=(course, assignment, slot, scratch, limits, todo, done)
+            )
+            for slot in range(jobs)
+        ]
+        for t in threads:
+            t.start()
+        for _ in students:
+            outcome = done.get()
+            r = outcome.result
+            try:
+                action = gradebook.record(gb, r)
+            except Exception as exc:
+                action = f"NOT RECORDED: {exc.__class__.__name__}: {str(exc)[:200]}"
+            outcome.action = action
+            if action == "kept earlier":
+                r.notes.append("an earlier graded result was kept (this attempt failed)")
+            if r.status != "missing":
+                feedback.write(course, r, outcome.cell_errors)
+            outcomes.append(outcome)
+            if on_result:
+                on_result(outcome, action)
+        for t in threads:
+            t.join()
+    finally:
+        gb.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return outcomes
+
+
+def _serve(course, assignment, slot, scratch, limits, todo: queue.Queue, done: queue.Queue):
+    """One worker thread: grade students from ``todo`` until it is empty."""
+    worker = sandbox.Worker(slot, scratch)
+    try:
+        while True:
+            try:
+                student = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put(grade_one(course, assignment, student, worker, limits))
+            except Exception as exc:
+                battery = load(assignment)
+                result = Result(student, assignment, "crashed", f"internal grader error: {exc!r}")
+                result.tests = _zero(battery, "not graded: internal grader error")
+                done.put(Outcome(result))
+    finally:
+        worker.stop()
+
+
+def _source_notebook(course: Path, assignment: str) -> dict | None:
+    """The instructor's source notebook (for manually graded cells), if present."""
+    for path in (
+        course / "source" / assignment / f"{assignment}.ipynb",
+        Path(__file__).resolve().parents[2] / "solutions" / assignment / f"{assignment}.ipynb",
+    ):
+        if path.is_file():
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                return None
+    return None

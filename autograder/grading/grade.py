@@ -1,0 +1,123 @@
+"""``python -m autograder grade ASSIGNMENT [--course DIR] [--jobs N] [--student ID ...]``.
+
+Grades ``DIR/submitted/<student>/<ASSIGNMENT>/`` into ``DIR/gradebook.db`` and
+``DIR/feedback/``, shows progress on a terminal and prints a summary table. Exit status:
+0 when every submission got a recorded status (whatever the students did), 2 for operator
+errors (unknown assignment, no course folder), 1 when a result could not be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment id, e.g. ps1_information")
+    parser.add_argument("--course", default="course", help="nbgrader course root (default: course)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="sandboxes run in parallel"
+    )
+    parser.add_argument(
+        "--student", nargs="+", metavar="ID", help="grade only these students (default: all)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="wall-clock seconds per submission (60)"
+    )
+    parser.add_argument(
+        "--test-timeout", type=float, default=10.0, help="seconds per test cell's cases (10)"
+    )
+    parser.add_argument("--memory-mb", type=int, default=1024, help="address-space limit (1024)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from autograder.batteries import ASSIGNMENTS
+    from autograder.grading import engine, sandbox
+
+    course = Path(args.course)
+    if args.assignment not in ASSIGNMENTS:
+        print(
+            f"error: unknown assignment {args.assignment!r}; one of {', '.join(ASSIGNMENTS)}",
+            file=sys.stderr,
+        )
+        return 2
+    if not course.is_dir():
+        print(f"error: no course folder {course}", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    students = args.student or engine.discover_students(course, args.assignment)
+    if not students:
+        print(f"no submissions in {course / 'submitted'} for {args.assignment}")
+        return 0
+    limits = sandbox.Limits(
+        wall_s=args.timeout, test_s=min(args.test_timeout, args.timeout), memory_mb=args.memory_mb
+    )
+    tty = sys.stderr.isatty()
+    count = [0]
+    start = time.perf_counter()
+
+    def progress(outcome, action):
+        count[0] += 1
+        if tty:
+            r = outcome.result
+            sys.stderr.write(f"\r\x1b[K[{count[0]}/{len(students)}] {r.student}: {r.status}")
+            sys.stderr.flush()
+
+    outcomes = engine.grade_assignment(
+        course, args.assignment, students, jobs=args.jobs, limits=limits, on_result=progress
+    )
+    if tty:
+        sys.stderr.write("\r\x1b[K")
+    elapsed = time.perf_counter() - start
+    print(summary_table(outcomes))
+    print(sandbox_report(outcomes))
+    n = len(outcomes)
+    print(
+        f"{n} submission(s) of {args.assignment} in {elapsed:.1f} s "
+        f"({elapsed / max(n, 1):.2f} s each, {args.jobs} job(s))"
+    )
+    not_recorded = [o for o in outcomes if o.action.startswith("NOT RECORDED")]
+    for o in not_recorded:
+        print(f"error: {o.result.student}: {o.action}", file=sys.stderr)
+    return 1 if not_recorded else 0
+
+
+def summary_table(outcomes) -> str:
+    """One line per submission: student, status, score, reason or notes."""
+    rows = [("student", "status", "score", "reason")]
+    for o in sorted(outcomes, key=lambda o: o.result.student):
+        r = o.result
+        score = f"{r.score:g}/{r.max_score:g}" if r.status == "graded" else "-"
+        status = r.status if o.action == "recorded" else f"{r.status} ({o.action})"
+        reason = r.reason or "; ".join(r.notes)
+        rows.append((r.student, status, score, reason[:90]))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = []
+    for k, row in enumerate(rows):
+        lines.append(
+            "  ".join(c.ljust(w) for c, w in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        )
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
+    return "\n".join(lines)
+
+
+def sandbox_report(outcomes) -> str:
+    """Which isolation features the sandbox had on this machine (reported, never silent)."""
+    features = next((o.features for o in outcomes if o.features), None)
+    if not features:
+        return "sandbox: no submission reached the sandbox"
+    names = [
+        ("mount_namespace", "private file system"),
+        ("network_namespace", "no network"),
+        ("pid_namespace", "private PIDs"),
+    ]
+    parts = [f"{text}: {'yes' if features.get(key) else 'NO'}" for key, text in names]
+    parts.append(f"user: {features.get('user', '?')}")
+    notes = sorted({n for o in outcomes for n in o.sandbox_notes})
+    return "sandbox: " + ", ".join(parts) + "".join(f"\n  warning: {n}" for n in notes)

@@ -1,0 +1,210 @@
+"""``python -m autograder release``: write the student notebooks of the course.
+
+For each assignment (all seven by default; one whose source notebook is not there yet is
+skipped with a message):
+
+1. create the nbgrader course root ``DIR`` (default ``course``) if needed, with
+   ``DIR/nbgrader_config.py`` (``CourseDirectory.root`` = that folder, ``db_url`` =
+   ``sqlite:///DIR/gradebook.db``; an existing config is kept, so an instructor's
+   PostgreSQL ``db_url`` survives);
+2. like ``otter assign``, execute the source notebook ``solutions/<a>/<a>.ipynb`` (one
+   kernel, nbclient) so that a test failing against its own solution never ships
+   (``--no-check`` skips this);
+3. copy ``solutions/<a>/`` to ``DIR/source/<a>/`` and run nbgrader's
+   ``generate_assignment`` (through its Python API, one process for all assignments),
+   which writes ``DIR/release/<a>/<a>.ipynb`` with solutions replaced by stubs and the
+   hidden tests removed, and records the assignment in the gradebook;
+4. verify the student version holds no solution or hidden-test marker.
+
+Re-running is safe: the source copy and the student version are replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+#: The repository's source assignments (``solutions/`` beside the package).
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+
+CONFIG_TEMPLATE = '''\
+"""nbgrader configuration of this course root (written by `python -m autograder release`).
+
+Edit db_url to share one gradebook (e.g. PostgreSQL) between grading machines.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+_root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.root = _root
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
+'''
+
+#: What must never survive into a student notebook: solution and hidden-test markers, and
+#: any import of the reference package (it would hand students the answers).
+FORBIDDEN_IN_RELEASE = (
+    r"### BEGIN SOLUTION",
+    r"### END SOLUTION",
+    r"### BEGIN HIDDEN TESTS",
+    r"### END HIDDEN TESTS",
+    r"(?m)^\s*(from|import)\s+autograder\b",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "assignments",
+        nargs="*",
+        metavar="ASSIGNMENT",
+        help="assignment ids (default: every assignment of the course)",
+    )
+    parser.add_argument("--course", default="course", help="nbgrader course root (default: course)")
+    parser.add_argument(
+        "--solutions",
+        default=str(SOLUTIONS),
+        help="folder of the source assignments (default: the repository's solutions/)",
+    )
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="do not execute the source notebooks before releasing (faster, less safe)",
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=120, help="seconds per cell when checking (default 120)"
+    )
+
+
+def write_config(course: Path) -> Path:
+    """Create ``course/nbgrader_config.py`` unless one exists; return its path."""
+    course.mkdir(parents=True, exist_ok=True)
+    config = course / "nbgrader_config.py"
+    if not config.exists():
+        config.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    return config
+
+
+def check_source(notebook: Path, timeout: int) -> str | None:
+    """Execute a source notebook in one kernel; return ``None`` or what went wrong.
+
+    The notebook runs in its own folder, as a student's would. The failing cell is named
+    by its nbgrader ``grade_id`` so the author knows which test broke.
+    """
+    import nbclient
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(notebook, as_version=4)
+    client = nbclient.NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(notebook.parent)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        for cell in nb.cells:
+            outputs = cell.get("outputs", [])
+            if any(o.get("output_type") == "error" for o in outputs):
+                grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", "?")
+                return f"cell {grade_id!r} fails against the solution: {exc.ename}: {exc.evalue}"
+        return f"{exc.ename}: {exc.evalue}"
+    return None
+
+
+def leftover_markers(notebook: Path) -> list[str]:
+    """Solution/hidden-test markers or reference imports left in a student notebook."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    text = "\n".join(cell.source for cell in nb.cells)
+    return [marker for marker in FORBIDDEN_IN_RELEASE if re.search(marker, text)]
+
+
+def _api(course: Path):
+    """An nbgrader API object rooted at ``course`` (its config file is honoured)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = Config()
+    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config())
+    config.CourseDirectory.root = str(course)  # wherever the folder has been moved to
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def release_one(api, assignment: str, solutions: Path, course: Path, args) -> str | None:
+    """Check, copy and generate one assignment; return ``None`` or the reason it failed."""
+    source_dir = solutions / assignment
+    notebook = source_dir / f"{assignment}.ipynb"
+    if not args.no_check:
+        problem = check_source(notebook, args.timeout)
+        if problem:
+            return problem
+    target = course / "source" / assignment
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        source_dir, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    )
+    result = api.generate_assignment(assignment, force=True, create=True)
+    if not result.get("success"):
+        return "nbgrader generate_assignment failed:\n" + (
+            result.get("error") or result.get("log") or ""
+        )
+    released = course / "release" / assignment / f"{assignment}.ipynb"
+    if not released.exists():
+        return f"nbgrader wrote no {released}"
+    markers = leftover_markers(released)
+    if markers:
+        released.unlink()
+        return f"the student version still contains {markers}; fix the source notebook"
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from autograder.batteries import ASSIGNMENTS
+
+    # nbgrader runs `alembic` when it creates a gradebook: this interpreter's bin must be on PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+    course = Path(args.course).resolve()
+    solutions = Path(args.solutions).resolve()
+    wanted = list(args.assignments) or list(ASSIGNMENTS)
+    unknown = [a for a in wanted if a not in ASSIGNMENTS]
+    if unknown:
+        print(
+            f"error: unknown assignment(s) {unknown}; known: {list(ASSIGNMENTS)}", file=sys.stderr
+        )
+        return 2
+
+    present = []
+    for assignment in wanted:
+        if (solutions / assignment / f"{assignment}.ipynb").exists():
+            present.append(assignment)
+        else:
+            print(f"skip    {assignment}: no source notebook {assignment}/{assignment}.ipynb yet")
+    if not present:
+        print("nothing to release")
+        return 0 if not args.assignments else 1
+
+    config = write_config(course)
+    print(f"course  {course} (config {config.name})")
+    api = _api(course)
+    failures = 0
+    for assignment in present:
+        problem = release_one(api, assignment, solutions, course, args)
+        if problem:
+            failures += 1
+            print(f"FAILED  {assignment}: {problem}", file=sys.stderr)
+        else:
+            released = course / "release" / assignment / f"{assignment}.ipynb"
+            print(f"wrote   {released}")
+    return 1 if failures else 0
