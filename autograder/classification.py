@@ -8,10 +8,10 @@ so that students meet the same conventions later. The class axis is the last axi
 Every ``*_grad`` function returns ∂L/∂(first argument) with that argument's shape, scaled
 by the reduction; ``"none"`` gives each sample's own gradient (as ``"sum"`` does).
 
-Precision: everything is computed in float64, float32 input included. The float32
-hot path would be about twice as fast, but the graders compare against these values and
-the accuracy contract of DESIGN.md (≤ 2 ULP against mpmath) is a float64 contract;
-``benchmarks/reference.py`` measures what the conversion costs.
+Precision: everything is computed in float64, float32 input included (it is converted
+first). Computing float32 input in float32, as PyTorch does, would be faster, but the
+graders compare against these values and the accuracy contract of DESIGN.md (≤ 2 ULP
+against mpmath) is a float64 contract; ``benchmarks/reference.py`` measures the cost.
 
 Accuracy comes from three identities, each noted where it is used:
 
@@ -19,8 +19,15 @@ Accuracy comes from three identities, each noted where it is used:
   maximum (the max shift plus ``log1p``, shared with :mod:`autograder.activations`), so the
   dominant class keeps its tiny loss (4.25e−18 at a logit gap of 40, where PyTorch gives 0);
 * ``p_k − 1 = −Σ_{j≠k} p_j`` for the dominant class of the softmax gradient;
-* ``(1 − t)·softplus(x) + t·softplus(−x)`` and ``(1 − t)σ(x) − tσ(−x)`` for the sigmoid
-  loss and its gradient, never ``σ(x) − t`` or ``log(1 − σ(x))``.
+* ``t·softplus(−x) + (1 − t)·softplus(x)`` for the sigmoid loss, never ``log(1 − σ(x))``,
+  and its gradient ``σ(x)`` for t = 0 and ``−σ(−x)`` for t = 1, never ``σ(x) − 1``.
+
+Where PyTorch returns NaN for a limit that is well defined, these functions return the
+limit (each case is tested): a term whose target weight is 0 adds 0 even when its log is
+−inf (a masked −inf logit with target probability 0, optax#896; an infinite logit with
+the matching hard target in the sigmoid loss), and an ignored sample gets a zero gradient
+even when its logits are NaN. :func:`binary_cross_entropy` uses ``log1p(−p)`` where
+PyTorch uses ``log(1 − p)``: the same clamp, more digits for tiny ``p``.
 
 Derived in chapter: book/cross_entropy_meets_softmax.md
 """
@@ -136,6 +143,11 @@ def _softmax_ce(logits, target, weight, ignore_index, label_smoothing, reduction
         raise ValueError(f"target must hold class indices or probabilities, got {t.dtype}")
 
     if t.shape == z.shape:  # class probabilities; PyTorch's mean divides by N
+        if t.dtype.kind != "f":  # as in PyTorch; also keeps (C,) index lists from slipping in
+            raise ValueError(
+                f"target with the logits' shape {z.shape} holds class probabilities and must "
+                f"be a float array, got dtype {t.dtype} (class indices have shape {z.shape[:-1]})"
+            )
         q = as_float_array(t, "target")
         if eps > 0:
             q = (1.0 - eps) * q + eps / c
@@ -195,7 +207,8 @@ def _sparse(z, y, keep, w_y, weighted, denominator, reduction, want_grad):
     scale = _mean_scale(reduction, denominator, bool(np.any(keep)))
     k1 = np.argmax(z, axis=-1)[..., None]
     np.put_along_axis(e, k1, 1.0, axis=-1)
-    coef = (w_y * scale)[..., None]
+    with np.errstate(invalid="ignore"):  # 0 · inf when every weight is 0: NaN, as in PyTorch
+        coef = (w_y * scale)[..., None]
     total = (1.0 + rest).astype(np.float64)
     if np.all(coef == 1.0):  # one rounding fewer than multiplying by coef / total
         np.divide(e, total, out=e)
@@ -242,7 +255,8 @@ def _dense(z, a, keep, denominator, reduction, want_grad):
     g[~finite[..., 0]] = np.nan
     if keep is not None:
         g[~keep] = 0.0
-    return loss, g * scale
+    with np.errstate(invalid="ignore"):  # 0 · inf when every weight is 0: NaN, as in PyTorch
+        return loss, g * scale
 
 
 def softmax_cross_entropy(
@@ -270,8 +284,8 @@ def softmax_cross_entropy(
         (..., C) are allowed; the class axis is the last one.
     target : array_like of int, shape (N,) or (); or of float, shape (N, C) or (C,)
         Class indices in [0, C) (or ``ignore_index``), or class probabilities with the
-        logits' shape (not checked, not renormalised; a class with target 0 adds 0 even
-        when its logit is −inf).
+        logits' shape, which must be floats as in PyTorch (not checked, not renormalised;
+        a class with target 0 adds 0 even when its logit is −inf).
     weight : array_like, shape (C,), optional
         Per-class weight w_c (default 1).
     ignore_index : int, default -100
@@ -391,7 +405,8 @@ def binary_cross_entropy(probs, target, *, weight=None, reduction="mean"):
 
     Also called: log loss, Bernoulli negative log-likelihood (PyTorch
     ``F.binary_cross_entropy``). Prefer :func:`sigmoid_cross_entropy` on logits: this one
-    cannot tell 1e−50 from 0 once the sigmoid has rounded.
+    sees only the rounded probability (σ(40) is exactly 1.0 in float64, so the loss of
+    logit 40 with target 0 comes out as the clamp, 100, instead of 40).
 
     .. math::
 

@@ -11,8 +11,10 @@ to the hand-written formula, to the reference ``_grad`` function and to central
 differences of the reference loss.
 
 Every function returns a SymPy expression, a ``Matrix`` or (for the entropy maximiser) a
-dict of them. Show one in the book with ``sympy.latex``, and evaluate it with
-``sympy.lambdify``; the sigmoid :class:`sigma` lambdifies to a stable NumPy formula.
+dict of them. Show one in the book with :func:`to_latex` (``sympy.latex`` that prints
+:math:`\sigma(z) - y` rather than :math:`-y + \sigma(z)`), evaluate it with
+``sympy.lambdify`` (the sigmoid :class:`sigma` lambdifies to a stable NumPy formula), and
+compare it with the numerical code with :func:`check_numerically`.
 
 Symbols (module level, shared by every derivation, so the book can ``subs`` and
 ``lambdify`` with them):
@@ -24,7 +26,7 @@ the smooth-L1 and Huber thresholds (positive). Vectors of ``n`` components are
 ``p_i``, ``q_i``, ``s_i`` (positive).
 
 Every derivation is cached (``functools.lru_cache``) because the book calls them while it
-builds; each takes well under a second.
+builds; each takes well under a second (up to n = 6 classes for the vector ones).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import sympy as sp
 
 __all__ = [
     "beta",
+    "binary_cross_entropy_grad",
     "binary_entropy_derivative",
     "check_numerically",
     "cross_entropy_grad_q",
@@ -48,6 +51,7 @@ __all__ = [
     "kl_divergence_grad_q",
     "l1_grad",
     "l2_grad",
+    "logsumexp_grad",
     "mse_sigmoid_grad",
     "p",
     "q",
@@ -113,6 +117,13 @@ def _check_n(n) -> int:
     return int(n)
 
 
+def _only(solutions: list, what) -> sp.Expr:
+    """Return the single solution SymPy found for ``what``."""
+    if len(solutions) != 1:  # pragma: no cover - a SymPy regression, not user error
+        raise RuntimeError(f"expected one solution for {what}, SymPy found {solutions}")
+    return solutions[0]
+
+
 # --------------------------------------------------------------------------------------
 # The sigmoid as a SymPy function
 # --------------------------------------------------------------------------------------
@@ -168,7 +179,7 @@ class sigma(sp.Function):
     """
 
     nargs = 1
-    #: what ``sympy.lambdify`` calls for sigma: a NumPy implementation
+    # what sympy.lambdify calls for sigma: the NumPy implementation above
     _imp_ = staticmethod(_sigmoid_numpy)
 
     @classmethod
@@ -244,13 +255,6 @@ def _entropy_maximiser(n: int) -> tuple:
     h_star = sp.simplify(entropy.subs(dict(zip(ps, p_star, strict=True))))
     hessian = sp.hessian(entropy, ps).subs(dict(zip(ps, p_star, strict=True)))
     return p_star, h_star, lagrangian, sp.simplify(lam_star), sp.ImmutableMatrix(hessian)
-
-
-def _only(solutions: list, what) -> sp.Expr:
-    """Return the single solution SymPy found for ``what``."""
-    if len(solutions) != 1:  # pragma: no cover - a SymPy regression, not user error
-        raise RuntimeError(f"expected one solution for {what}, SymPy found {solutions}")
-    return solutions[0]
 
 
 def entropy_maximiser(n: int = 3) -> dict:
@@ -506,6 +510,47 @@ def softmax_jacobian(n: int = 3) -> sp.Matrix:
     return sp.Matrix(_softmax_jacobian(_check_n(n)))
 
 
+@functools.lru_cache(maxsize=32)
+def _logsumexp_grad(n: int) -> sp.ImmutableMatrix:
+    zs, ss = vector_symbols("z", n), vector_symbols("s", n)
+    lse = sp.log(sum(sp.exp(zk) for zk in zs))
+    return sp.ImmutableMatrix([sp.simplify(_exp_to_probs(sp.diff(lse, zj), zs, ss)) for zj in zs])
+
+
+def logsumexp_grad(n: int = 3) -> sp.Matrix:
+    r"""Derive the gradient of log-sum-exp: it is the softmax.
+
+    .. math::
+
+        \operatorname{LSE}(z) = \log \sum_k e^{z_k}, \qquad
+        \frac{\partial \operatorname{LSE}}{\partial z_j} = \frac{e^{z_j}}{\sum_k e^{z_k}}
+        = s_j,
+
+    one reason the exponential is the natural choice: the softmax is the gradient of a
+    smooth maximum, and its Jacobian (:func:`softmax_jacobian`) is the Hessian of LSE.
+
+    Parameters
+    ----------
+    n : int
+        Number of classes.
+
+    Returns
+    -------
+    ``sympy.Matrix``
+        Column ``(s_1, ..., s_n)`` in ``vector_symbols("s", n)``.
+
+    Examples
+    --------
+    >>> logsumexp_grad(3).T
+    Matrix([[s_1, s_2, s_3]])
+
+    Notes
+    -----
+    Used in the chapter *Sigmoid and softmax* (``book/sigmoid_softmax.md``).
+    """
+    return sp.Matrix(_logsumexp_grad(_check_n(n)))
+
+
 # --------------------------------------------------------------------------------------
 # Classification losses
 # --------------------------------------------------------------------------------------
@@ -559,6 +604,43 @@ def softmax_cross_entropy_grad(n: int = 3) -> sp.Matrix:
     (``book/cross_entropy_meets_softmax.md``).
     """
     return sp.Matrix(_softmax_cross_entropy_grad(_check_n(n)))
+
+
+@functools.lru_cache(maxsize=1)
+def binary_cross_entropy_grad() -> sp.Expr:
+    r"""Derive the gradient of binary cross-entropy with respect to the probability ``q``.
+
+    .. math::
+
+        L(q) = -\big[y \log q + (1 - y)\log(1 - q)\big], \qquad
+        \frac{\partial L}{\partial q} = \frac{q - y}{q(1 - q)}.
+
+    It blows up as :math:`q \to 0` or :math:`1`; on a sigmoid output the chain rule
+    multiplies it by :math:`\sigma'(z) = q(1 - q)`, which cancels the denominator and
+    leaves :func:`sigmoid_cross_entropy_grad`, :math:`\sigma(z) - y`: the reason to
+    compute the loss from logits.
+
+    Returns
+    -------
+    ``sympy.Expr``
+        In the module symbols ``q`` (the predicted probability) and ``y`` (the target).
+
+    Examples
+    --------
+    >>> binary_cross_entropy_grad()
+    (q - y)/(q*(1 - q))
+
+    Notes
+    -----
+    Used in the chapters *Cross-entropy* and *Cross-entropy meets softmax and sigmoid*
+    (``book/cross_entropy.md``, ``book/cross_entropy_meets_softmax.md``).
+    """
+    grad = sp.diff(-(y * sp.log(q) + (1 - y) * sp.log(1 - q)), q)
+    # SymPy factors this as (y − q)/(q(q − 1)); negate the numerator and the last factor of
+    # the denominator to get the textbook (q − y)/(q(1 − q)).
+    num, den = sp.fraction(sp.factor(grad))
+    *others, last = den.as_ordered_factors()
+    return sp.Mul(-num, sp.Pow(sp.Mul(*others, -last), -1))
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,8 @@ skipped with a message):
    PostgreSQL ``db_url`` survives);
 2. like ``otter assign``, execute the source notebook ``solutions/<a>/<a>.ipynb`` (one
    kernel, nbclient) so that a test failing against its own solution never ships
-   (``--no-check`` skips this);
+   (``--no-check`` skips this; a source that passed before and has not changed since,
+   nor has the package's code, is not executed again: ``DIR/.release_checks.json``);
 3. copy ``solutions/<a>/`` to ``DIR/source/<a>/`` and run nbgrader's
    ``generate_assignment`` (through its Python API, one process for all assignments),
    which writes ``DIR/release/<a>/<a>.ipynb`` with solutions replaced by stubs and the
@@ -22,6 +23,8 @@ Re-running is safe: the source copy and the student version are replaced.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -44,6 +47,9 @@ _root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.root = _root
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
 '''
+
+#: Where release remembers which sources passed their check, so an unchanged one is not re-run.
+CHECKS_FILE = ".release_checks.json"
 
 #: What must never survive into a student notebook: solution and hidden-test markers, and
 #: any import of the reference package (it would hand students the answers).
@@ -117,6 +123,40 @@ def check_source(notebook: Path, timeout: int) -> str | None:
     return None
 
 
+def source_fingerprint(source_dir: Path) -> str:
+    """SHA-256 of what a check depends on: the assignment's files and the package's code.
+
+    The package is included because a change in a battery or in the reference can break
+    a notebook whose own text did not change.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    files = sorted(source_dir.rglob("*")) + sorted(package.rglob("*.py"))
+    for path in files:
+        if (
+            path.is_file()
+            and "__pycache__" not in path.parts
+            and ".ipynb_checkpoints" not in path.parts
+        ):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _checked(course: Path) -> dict[str, str]:
+    """Fingerprints of the sources that passed their check (``DIR/.release_checks.json``)."""
+    try:
+        return json.loads((course / CHECKS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _record_check(course: Path, assignment: str, fingerprint: str) -> None:
+    checked = _checked(course)
+    checked[assignment] = fingerprint
+    (course / CHECKS_FILE).write_text(json.dumps(checked, indent=1), encoding="utf-8")
+
+
 def leftover_markers(notebook: Path) -> list[str]:
     """Solution/hidden-test markers or reference imports left in a student notebook."""
     import nbformat
@@ -144,9 +184,15 @@ def release_one(api, assignment: str, solutions: Path, course: Path, args) -> st
     source_dir = solutions / assignment
     notebook = source_dir / f"{assignment}.ipynb"
     if not args.no_check:
-        problem = check_source(notebook, args.timeout)
-        if problem:
-            return problem
+        fingerprint = source_fingerprint(source_dir)
+        if fingerprint == _checked(course).get(assignment):
+            print(f"check   {assignment}: unchanged since its last successful check")
+        else:
+            print(f"check   {assignment}: executing the source notebook", flush=True)
+            problem = check_source(notebook, args.timeout)
+            if problem:
+                return problem
+            _record_check(course, assignment, fingerprint)
     target = course / "source" / assignment
     if target.exists():
         shutil.rmtree(target)

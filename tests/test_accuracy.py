@@ -12,6 +12,8 @@ The KL divergence of nearly equal p and q, a sum whose terms cancel by factors u
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 import numpy as np
 import pytest
@@ -52,6 +54,12 @@ from autograder.information import (
     kl_divergence,
     self_information,
 )
+
+if np.finfo(np.longdouble).nmant < 63:
+    pytest.skip(
+        "np.longdouble is not x87 extended precision here; the ULP bounds assume it",
+        allow_module_level=True,
+    )
 
 RNG = np.random.default_rng(1948)
 MAGNITUDES = [1e-8, 1.0, 30.0, 36.7, 100.0, 709.0, 800.0, 1e4]
@@ -145,6 +153,25 @@ def test_softmax_family_accuracy(name):
     if worst > 2.0:
         errs = [float(np.max(ulp_error(a, e))) for a, e in zip(actual, expected, strict=True)]
         pytest.fail(f"{name}: {worst:.2f} ULP > 2 at row {ROWS[int(np.argmax(errs))]!r}")
+
+
+def test_logsumexp_when_a_negative_max_cancels():
+    """Is LSE within 2 ULP where m < 0 nearly cancels log Σ e^(z−m), and near 0 absolutely?
+
+    ``[-0.5, -1.5]`` has LSE ≈ −0.19 from m = −0.5 and log1p(e^−1) ≈ 0.31; the rows near
+    ``[-log 2, -log 2]`` have LSE within a few ULP of 0, where only an absolute bound
+    (2⁻⁶⁰ · |m|, documented in the docstring) is achievable.
+    """
+    rows = [[-0.5, -1.5], [-0.25, -0.75, -3.0], [-1.0, -1.0, -1.0, -1.5], [-2.0, -2.0, -2.0]]
+    rows += [list(grid_rounded(-RNG.random(3))) for _ in range(40)]
+    actual = np.array([logsumexp(r) for r in rows])
+    expected = np.array([to_float64(mp_logsumexp(r)) for r in rows])
+    assert_within("logsumexp", actual, expected, 2.0, rows)
+    m = -math.log(2.0)
+    for row in ([m, m], [np.nextafter(m, 0), m], [m, m, -np.inf]):
+        exact = to_float64(mp_logsumexp(row))
+        assert abs(exact) < 1e-15  # the cancellation is real
+        assert abs(logsumexp(row) - exact) <= 2.0**-60 * abs(m)
 
 
 def test_log_softmax_dominant_class_at_gap_40():

@@ -20,11 +20,16 @@ from autograder import activations, classification, information, regression
 from autograder import derivations as D
 from autograder.derivations import beta, d, delta, p, q, sigma, y, z
 
-RNG = np.random.default_rng(20261121)
 # Gradients are O(1): relative agreement to 1e-12, and 1e-15 absolute where they vanish.
 RTOL, ATOL = 1e-12, 1e-15
 # Central differences with step h carry an error of about h² + 1e-16/h.
 H_STEP, FD_RTOL, FD_ATOL = 1e-5, 1e-6, 1e-8
+
+
+@pytest.fixture
+def rng():
+    """A fresh seeded generator per test, so a test's data do not depend on test order."""
+    return np.random.default_rng(20261121)
 
 
 def is_zero(expr) -> bool:
@@ -124,10 +129,10 @@ def test_entropy_maximiser_lagrangian_is_stationary_at_the_solution():
         assert is_zero(sp.diff(result["lagrangian"], v).subs(at))
 
 
-def test_entropy_maximiser_beats_random_distributions():
+def test_entropy_maximiser_beats_random_distributions(rng):
     """Is the entropy of 2000 random 5-outcome distributions at most the derived maximum?"""
     h_max = float(D.entropy_maximiser(5)["H"])
-    samples = RNG.dirichlet(np.ones(5), size=2000)
+    samples = rng.dirichlet(np.ones(5), size=2000)
     assert np.all(information.entropy(samples) <= h_max + 1e-15)
     assert h_max == pytest.approx(float(information.entropy(np.full(5, 0.2))), rel=1e-15)
 
@@ -173,13 +178,13 @@ def test_grad_q_symbolic(n):
         (D.kl_divergence_grad_q, information.kl_divergence),
     ],
 )
-def test_grad_q_matches_central_differences(derivation, reference):
+def test_grad_q_matches_central_differences(derivation, reference, rng):
     """Does −p/q match central differences of the reference in q, p fixed?"""
     n = 4
     ps, qs = D.vector_symbols("p", n), D.vector_symbols("q", n)
     f = sp.lambdify([*ps, *qs], derivation(n))
     for _ in range(10):
-        pv, qv = RNG.dirichlet(np.ones(n)), 0.05 + 0.9 * RNG.dirichlet(np.ones(n))
+        pv, qv = rng.dirichlet(np.ones(n)), 0.05 + 0.9 * rng.dirichlet(np.ones(n))
         derived = np.asarray(f(*pv, *qv), dtype=np.float64).ravel()
         fd = central_difference(lambda qq, pv=pv: reference(pv, qq), qv)
         np.testing.assert_allclose(derived, fd, rtol=FD_RTOL, atol=FD_ATOL)
@@ -251,12 +256,12 @@ def test_softmax_jacobian_in_logits_matches_sympy_jacobian():
     assert is_zero(derived - sp.Matrix(soft).jacobian(zs))
 
 
-def test_softmax_jacobian_matches_reference_and_central_differences():
+def test_softmax_jacobian_matches_reference_and_central_differences(rng):
     """Does diag(s) − s sᵀ equal autograder.softmax_jacobian and differences of softmax?"""
     n = 4
     zs, soft = softmax_in_z(n)
     in_z = D.softmax_jacobian(n).subs(dict(zip(D.vector_symbols("s", n), soft, strict=True)))
-    logits = np.vstack([RNG.normal(scale=3.0, size=(6, n)), [[30.0, 0.0, -30.0, 1.0]]])
+    logits = np.vstack([rng.normal(scale=3.0, size=(6, n)), [[30.0, 0.0, -30.0, 1.0]]])
     exact = mp_eval(in_z, zs, logits).reshape(-1, n, n)
     reference = activations.softmax_jacobian(logits)
     np.testing.assert_allclose(reference, exact, rtol=1e-11, atol=ATOL)
@@ -265,6 +270,36 @@ def test_softmax_jacobian_matches_reference_and_central_differences():
             [central_difference(lambda v, i=i: activations.softmax(v)[i], row) for i in range(n)]
         )
         np.testing.assert_allclose(jac, fd, rtol=FD_RTOL, atol=FD_ATOL)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_logsumexp_grad_is_the_softmax(n):
+    """Is ∇ log Σ e^{z_k} the softmax s, and its Jacobian the softmax Jacobian?"""
+    s = D.vector_symbols("s", n)
+    difference = D.logsumexp_grad(n) - sp.Matrix(s)
+    assert is_zero(on_simplex(difference, "s", n))
+    if n > 1:  # with one class LSE(z) = z and the gradient is the constant 1
+        assert is_zero(difference)
+    zs, soft = softmax_in_z(n)
+    gradient = D.logsumexp_grad(n).subs(dict(zip(s, soft, strict=True)))
+    hessian = sp.hessian(sp.log(sum(sp.exp(zk) for zk in zs)), zs)
+    jacobian = D.softmax_jacobian(n).subs(dict(zip(s, soft, strict=True)))
+    assert is_zero(gradient - sp.Matrix(soft))
+    assert is_zero(hessian - jacobian)
+
+
+def test_logsumexp_grad_matches_reference_softmax_and_differences(rng):
+    """Does the derived gradient equal autograder.softmax and differences of logsumexp?"""
+    n = 4
+    zs, soft = softmax_in_z(n)
+    s = D.vector_symbols("s", n)
+    in_z = D.logsumexp_grad(n).subs(dict(zip(s, soft, strict=True)))
+    logits = np.vstack([rng.normal(scale=3.0, size=(5, n)), [[40.0, 0.0, -40.0, 2.0]]])
+    exact = mp_eval(in_z, zs, logits)
+    np.testing.assert_allclose(activations.softmax(logits), exact, rtol=RTOL, atol=0)
+    for row, grad in zip(logits, exact, strict=True):
+        fd = central_difference(activations.logsumexp, row)
+        np.testing.assert_allclose(grad, fd, rtol=FD_RTOL, atol=FD_ATOL)
 
 
 # ---------------------------------------------------------------------------------------
@@ -282,28 +317,78 @@ def test_softmax_cross_entropy_grad_symbolic(n):
         assert is_zero(difference)
 
 
-@pytest.mark.parametrize("soft_targets", [False, True])
-def test_softmax_cross_entropy_grad_matches_reference(soft_targets):
-    """Does p − y equal softmax_cross_entropy_grad(reduction="sum") and its differences?"""
-    n, rows = 4, 8
-    logits = RNG.normal(scale=4.0, size=(rows, n))
-    logits[0] = [25.0, 0.0, -25.0, 3.0]  # one dominant class
-    if soft_targets:
-        target = RNG.dirichlet(np.ones(n), size=rows)
-        target_probs = target
-    else:
-        target = RNG.integers(0, n, size=rows)
-        target_probs = np.eye(n)[target]
+def _softmax_cross_entropy_grad_in_logits(n):
+    """The derived p − y with p = softmax(z) substituted, in the symbols (z..., y...)."""
     zs, soft = softmax_in_z(n)
     ps, ys = D.vector_symbols("p", n), D.vector_symbols("y", n)
-    in_z = D.softmax_cross_entropy_grad(n).subs(dict(zip(ps, soft, strict=True)))
-    exact = mp_eval(in_z, [*zs, *ys], np.hstack([logits, target_probs])).reshape(rows, n)
+    return D.softmax_cross_entropy_grad(n).subs(dict(zip(ps, soft, strict=True))), [*zs, *ys]
+
+
+@pytest.mark.parametrize("soft_targets", [False, True])
+def test_softmax_cross_entropy_grad_matches_reference(soft_targets, rng):
+    """Does p − y equal softmax_cross_entropy_grad(reduction="sum"), logits of ±1000 included?"""
+    n, rows = 4, 9
+    logits = rng.normal(scale=4.0, size=(rows, n))
+    logits[0] = [25.0, 0.0, -25.0, 3.0]  # one dominant class
+    logits[1] = [1000.0, 0.0, -1000.0, 5.0]  # e^{-1000} underflows: only a stable grad survives
+    if soft_targets:
+        target = rng.dirichlet(np.ones(n), size=rows)
+        target_probs = target
+    else:
+        target = rng.integers(0, n, size=rows)
+        target[1] = 2  # the most wrong class: the gradient is (1, ~0, −1, ~0)
+        target_probs = np.eye(n)[target]
+    in_z, symbols = _softmax_cross_entropy_grad_in_logits(n)
+    exact = mp_eval(in_z, symbols, np.hstack([logits, target_probs])).reshape(rows, n)
     reference = classification.softmax_cross_entropy_grad(logits, target, reduction="sum")
     np.testing.assert_allclose(reference, exact, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("soft_targets", [False, True])
+def test_softmax_cross_entropy_grad_matches_central_differences(soft_targets, rng):
+    """Does p − y match central differences of softmax_cross_entropy(reduction="sum")?"""
+    n, rows = 3, 5
+    logits = rng.normal(scale=4.0, size=(rows, n))
+    if soft_targets:
+        target = rng.dirichlet(np.ones(n), size=rows)
+        target_probs = target
+    else:
+        target = rng.integers(0, n, size=rows)
+        target_probs = np.eye(n)[target]
+    in_z, symbols = _softmax_cross_entropy_grad_in_logits(n)
+    derived = np.asarray(
+        [np.ravel(sp.lambdify(symbols, in_z)(*row)) for row in np.hstack([logits, target_probs])]
+    )
     fd = central_difference(
         lambda x: classification.softmax_cross_entropy(x, target, reduction="sum"), logits, h=1e-6
     )
-    np.testing.assert_allclose(exact, fd, rtol=FD_RTOL, atol=FD_ATOL)
+    np.testing.assert_allclose(derived, fd, rtol=FD_RTOL, atol=FD_ATOL)
+
+
+def test_binary_cross_entropy_grad_symbolic():
+    """Is ∂BCE/∂q equal to (q − y)/(q(1 − q)), and times σ′ the logits gradient σ − y?"""
+    derived = D.binary_cross_entropy_grad()
+    assert is_zero(derived - (q - y) / (q * (1 - q)))
+    chain = derived.subs(q, sigma(z)) * D.sigmoid_derivative()
+    assert is_zero(chain - D.sigmoid_cross_entropy_grad())
+    assert D.to_latex(derived) == r"\frac{q - y}{q \left(1 - q\right)}"
+
+
+def test_binary_cross_entropy_grad_matches_reference_and_differences(rng):
+    """Does (q − y)/(q(1 − q)) equal binary_cross_entropy_grad(reduction="sum") and differences?"""
+    probs = np.linspace(0.02, 0.98, 49)
+    for target in (np.zeros_like(probs), np.ones_like(probs), rng.uniform(size=probs.size)):
+        exact = mp_eval(D.binary_cross_entropy_grad(), [q, y], np.column_stack([probs, target]))
+        reference = classification.binary_cross_entropy_grad(probs, target, reduction="sum")
+        np.testing.assert_allclose(reference, exact, rtol=1e-13, atol=ATOL)
+        fd = elementwise_difference(
+            lambda x, target=target: classification.binary_cross_entropy(
+                x, target, reduction="none"
+            ),
+            probs,
+            h=1e-7,
+        )
+        np.testing.assert_allclose(exact, fd, rtol=FD_RTOL, atol=FD_ATOL)
 
 
 def test_sigmoid_cross_entropy_grad_symbolic():
@@ -315,12 +400,17 @@ def test_sigmoid_cross_entropy_grad_symbolic():
     assert derived.subs(z, 0) == sp.S.Half - y
 
 
-def test_sigmoid_cross_entropy_grad_matches_reference():
-    """Does σ(z) − y equal sigmoid_cross_entropy_grad(reduction="sum") and its differences?"""
+def test_sigmoid_cross_entropy_grad_matches_reference(rng):
+    """Does σ(z) − y equal sigmoid_cross_entropy_grad(reduction="sum") and differences?"""
     logits = np.concatenate([np.linspace(-30, 30, 61), [0.0, 1e-8]])
-    for target in (np.zeros_like(logits), np.ones_like(logits), RNG.uniform(size=logits.size)):
-        exact = mp_eval(D.sigmoid_cross_entropy_grad(), [z, y], np.column_stack([logits, target]))
-        reference = classification.sigmoid_cross_entropy_grad(logits, target, reduction="sum")
+    extreme = np.array([-1e4, -800.0, 800.0, 1e4])  # compared with the reference only
+    for target in (np.zeros_like(logits), np.ones_like(logits), rng.uniform(size=logits.size)):
+        both = np.concatenate([logits, extreme])
+        both_target = np.concatenate([target, [0.0, 1.0, 0.0, 1.0]])
+        exact = mp_eval(
+            D.sigmoid_cross_entropy_grad(), [z, y], np.column_stack([both, both_target])
+        )
+        reference = classification.sigmoid_cross_entropy_grad(both, both_target, reduction="sum")
         np.testing.assert_allclose(reference, exact, rtol=RTOL, atol=ATOL)
         fd = elementwise_difference(
             lambda x, target=target: classification.sigmoid_cross_entropy(
@@ -328,7 +418,7 @@ def test_sigmoid_cross_entropy_grad_matches_reference():
             ),
             logits,
         )
-        np.testing.assert_allclose(exact, fd, rtol=FD_RTOL, atol=FD_ATOL)
+        np.testing.assert_allclose(exact[: logits.size], fd, rtol=FD_RTOL, atol=FD_ATOL)
 
 
 def test_mse_sigmoid_grad_has_the_slowdown_factor():
@@ -338,10 +428,10 @@ def test_mse_sigmoid_grad_has_the_slowdown_factor():
     assert is_zero(derived / D.sigmoid_cross_entropy_grad() - D.sigmoid_derivative())
 
 
-def test_mse_sigmoid_grad_matches_reference_pieces():
+def test_mse_sigmoid_grad_matches_reference_pieces(rng):
     """Does it equal (sigmoid − y)·sigmoid_grad and differences of ½·mse_loss(sigmoid)?"""
     logits = np.linspace(-10, 10, 41)
-    target = RNG.uniform(size=logits.size)
+    target = rng.uniform(size=logits.size)
     derived = sp.lambdify([z, y], D.mse_sigmoid_grad())(logits, target)
     np.testing.assert_allclose(
         derived,
@@ -447,7 +537,7 @@ def _bind(derivation, options):
 
 
 @regression_cases
-def test_regression_grads_match_reference_including_kinks(derivation, loss_name, options):
+def test_regression_grads_match_reference_including_kinks(derivation, loss_name, options, rng):
     """Does the derivation equal the reference _grad (reduction="sum"), kinks included?"""
     grad = getattr(regression, f"{loss_name}_grad")
     threshold = next(iter(options.values()), 1.0)
@@ -455,7 +545,7 @@ def test_regression_grads_match_reference_including_kinks(derivation, loss_name,
     residual = np.concatenate([np.linspace(-5, 5, 81), special])  # steps of 1/8: exact
     # Integer targets, and 0 under the special residuals, keep input − target exact, so
     # the kinks at d = 0 and |d| = threshold are hit exactly.
-    target = RNG.integers(-3, 4, size=residual.size).astype(np.float64)
+    target = rng.integers(-3, 4, size=residual.size).astype(np.float64)
     target[-len(special) :] = 0.0
     prediction = target + residual
     assert np.array_equal(prediction - target, residual)
@@ -465,13 +555,13 @@ def test_regression_grads_match_reference_including_kinks(derivation, loss_name,
 
 
 @regression_cases
-def test_regression_grads_match_central_differences(derivation, loss_name, options):
+def test_regression_grads_match_central_differences(derivation, loss_name, options, rng):
     """Away from the kinks, does the derivation match differences of the reference loss?"""
     loss = getattr(regression, loss_name)
     threshold = next(iter(options.values()), 1.0)
     residual = np.linspace(-5, 5, 80)  # avoids 0
     residual = residual[np.abs(np.abs(residual) - threshold) > 1e-3]
-    target = RNG.normal(size=residual.size)
+    target = rng.normal(size=residual.size)
     derived = sp.lambdify(d, _bind(derivation, options))(residual)
     derived = np.broadcast_to(derived, residual.shape)
     fd = elementwise_difference(
@@ -492,7 +582,9 @@ ALL_DERIVATIONS = [
     D.kl_divergence_grad_q,
     D.sigmoid_derivative,
     D.softmax_jacobian,
+    D.logsumexp_grad,
     D.softmax_cross_entropy_grad,
+    D.binary_cross_entropy_grad,
     D.sigmoid_cross_entropy_grad,
     D.mse_sigmoid_grad,
     D.l1_grad,
@@ -553,7 +645,7 @@ def test_check_numerically_separates_right_from_wrong():
 
 
 def test_check_numerically_compares_vectors_and_checks_points():
-    """Does it compare a column Matrix with a 1-D array, and reject a short point?"""
+    """Does it compare a column Matrix with a 1-D array, report NaN, reject a short point?"""
     ps, ys = D.vector_symbols("p", 2), D.vector_symbols("y", 2)
     error = D.check_numerically(
         D.softmax_cross_entropy_grad(2),
@@ -562,5 +654,7 @@ def test_check_numerically_compares_vectors_and_checks_points():
         [(0.3, 0.7, 1.0, 0.0), (0.5, 0.5, 0.0, 1.0)],
     )
     assert error == 0.0
+    nan = D.check_numerically(D.l2_grad(), [d], lambda x: np.nan, [1.0, 2.0])
+    assert np.isnan(nan)
     with pytest.raises(ValueError, match="each point needs 4 numbers"):
         D.check_numerically(D.softmax_cross_entropy_grad(2), [*ps, *ys], np.add, [(1.0, 2.0)])

@@ -98,6 +98,8 @@ class Case:
 class Test:
     """The battery's twin of one nbgrader test cell (same ``grade_id``, same ``points``)."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     grade_id: str
     function: str
     points: float
@@ -314,8 +316,13 @@ def forbidden_in_function(func, forbidden: Sequence[str]) -> list[str]:
     if code is None:
         return []
     found = []
-    namespace = getattr(func, "__globals__", {})
-    for name in sorted(_code_names(code)):
+    namespace = dict(getattr(func, "__globals__", {}))
+    for name, cell in zip(code.co_freevars, func.__closure__ or (), strict=False):
+        try:  # names a nested function reads from its enclosing one
+            namespace[name] = cell.cell_contents
+        except ValueError:  # an empty cell
+            pass
+    for name in sorted(_code_names(code) | set(code.co_freevars)):
         obj = namespace.get(name)
         if name in forbidden:  # `import scipy` inside the function body
             root = name

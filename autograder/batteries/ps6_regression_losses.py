@@ -87,43 +87,45 @@ _XT = np.array([2.5, -2.5, 1.0, -4.0, 0.0])
 _TT = np.zeros(5)
 
 
-def _common(threshold: str | None = None):
-    """Cases every loss and gradient of ps6 shares: reductions, batches, kink, dtypes."""
-    cases = [
-        Case((_X1, _T1), {}, category="value"),
-        Case((_X1, _T1), {"reduction": "sum"}, category="reduction"),
-        Case((_X1, _T1), {"reduction": "none"}, category="reduction"),
-        Case((np.ones((2, 3)), np.zeros((2, 3))), {}, category="reduction"),
-        Case((_X, _T), {}, category="batch"),
-        Case((_X, _T), {"reduction": "none"}, category="batch"),
-        Case((_X, _T), {"reduction": "sum"}, category="reduction"),
-        Case((np.array([0.0, 0.0, 1.5]), np.array([0.0, 0.0, 0.0])), {}, category="kink"),
-        Case((np.array([3, -1, 0]), np.array([1, 1, 0])), {"reduction": "none"}, category="dtype"),
-        Case(
-            (np.array([0.5, 3.0], dtype=np.float32), np.array([0.0, 1.0], dtype=np.float32)),
-            {"reduction": "none"},
-            category="dtype",
-        ),
-    ]
+def _none(x, t, category, **options) -> Case:
+    """A case on the per-element values: it fails for the formula, never for a reduction."""
+    return Case((x, t), {**options, "reduction": "none"}, category=category)
+
+
+def _cases(threshold: str | None = None, extra=()):
+    """The cases of one ps6 test, the most telling first.
+
+    The judge reports the first three kinds of failure in case order, so the formula's
+    own cases (on per-element values, ``reduction="none"``) come before the reduction
+    cases: a wrong formula is not reported as a wrong reduction, and a wrong reduction
+    fails the reduction cases alone.
+    """
+    cases = [_none(_X1, _T1, "value")]
     if threshold is not None:
         cases += [
-            Case((_XB, _TB), {"reduction": "none"}, category="boundary"),
-            Case((_XT, _TT), {threshold: 2.5, "reduction": "none"}, category="boundary"),
-            Case((_X, _T), {threshold: 2.5, "reduction": "none"}, category=threshold),
-            Case((_X, _T), {threshold: 0.3}, category=threshold),
-            Case((_XB, _TB), {threshold: 2.0, "reduction": "sum"}, category=threshold),
-            Case(
-                (np.array([1e200, -1e200, 0.5]), np.zeros(3)),
-                {"reduction": "none"},
-                category="huge",
-            ),
-            Case(
-                (np.array([1e200, 3.0]), np.array([-1e200, 0.0])),
-                {"reduction": "sum"},
-                category="huge",
-            ),
+            _none(_XB, _TB, "boundary"),
+            _none(_XT, _TT, "boundary", **{threshold: 2.5}),
+            _none(_X, _T, threshold, **{threshold: 2.5}),
+            _none(_X, _T, threshold, **{threshold: 0.3}),
+            _none(_XB, _TB, threshold, **{threshold: 2.0}),
+            _none(np.array([1e200, -1e200, 0.5]), np.zeros(3), "huge"),
+            _none(np.array([1e200, 3.0]), np.array([-1e200, 0.0]), "huge"),
             Case((_XB, _TB), {threshold: -1.0}, category="raises", expect_error="ValueError"),
         ]
+    cases += [
+        *extra,
+        _none(np.array([0.0, 0.0, 1.5]), np.zeros(3), "kink"),
+        _none(_X, _T, "batch"),
+        Case((_X1, _T1), {}, category="reduction"),
+        Case((_X1, _T1), {"reduction": "sum"}, category="reduction"),
+        Case((np.ones((2, 3)), np.zeros((2, 3))), {}, category="reduction"),
+        Case((_X, _T), {}, category="reduction"),
+        Case((_X, _T), {"reduction": "sum"}, category="reduction"),
+        _none(np.array([3, -1, 0]), np.array([1, 1, 0]), "dtype"),
+        _none(
+            np.array([0.5, 3.0], dtype=np.float32), np.array([0.0, 1.0], dtype=np.float32), "dtype"
+        ),
+    ]
     return cases
 
 
@@ -132,14 +134,14 @@ def _test(function: str, points: float, threshold: str | None = None, extra=()) 
         grade_id=f"test_{function}",
         function=function,
         points=points,
-        cases=[*_common(threshold), *extra],
+        cases=_cases(threshold, extra),
         messages=MESSAGES,
     )
 
 
 _BETA_ZERO = [
-    Case((_XB, _TB), {"beta": 0.0, "reduction": "none"}, category="beta_zero"),
-    Case((_X, _T), {"beta": 0.0}, category="beta_zero"),
+    _none(_XB, _TB, "beta_zero", beta=0.0),
+    _none(_X, _T, "beta_zero", beta=0.0),
 ]
 _DELTA_ZERO = [Case((_XB, _TB), {"delta": 0.0}, category="raises", expect_error="ValueError")]
 

@@ -5,9 +5,12 @@ One :class:`~autograder.batteries.core.Test` per test cell of
 
 - ``forward_backward(W, b, X, y) -> (loss, dW, db)``: compared with the chain rule
   through the reference :func:`autograder.softmax_cross_entropy_value_and_grad`
-  (loss = mean CE of ``X @ W + b``; dW = Xᵀ G; db = Σ_n G_n), rtol = atol = 1e−7;
+  (loss = mean CE of ``X @ W + b``; dW = Xᵀ G; db = Σ_n G_n), rtol = atol = 1e−7, by a
+  custom ``compare`` that names the usual slip (gradients N times too large, a bias left
+  out of the logits, a forgotten ``db``);
 - ``predict(W, b, X)``: the argmax class, integers, compared exactly;
-- ``train(X, y, num_classes)``: a custom ``compare`` computes, in the grader, the
+- ``train(X, y, num_classes)`` (the notebook's ``step=`` keyword, used for the MSE
+  comparison, is never passed by the grader): a custom ``compare`` computes, in the grader, the
   accuracy of the returned ``(W, b)`` on held-out data the student's function never
   receives (``Case.expected = (X_eval, y_eval, threshold)``; only ``args`` cross into the
   sandbox). Threshold 0.90, set by measurement: the model solution (zero init, lr = 1,
@@ -64,6 +67,49 @@ def _ref_forward_backward(W, b, X, y):
 
 def _ref_predict(W, b, X):
     return np.argmax(X @ W + b, axis=1)
+
+
+def _close(value, expected, rtol=1e-7, atol=1e-7) -> bool:
+    return bool(np.all(np.abs(value - expected) <= atol + rtol * np.abs(expected)))
+
+
+def _compare_forward_backward(value, expected, case) -> str | None:
+    """Accept ``(loss, dW, db)`` within rtol = atol = 1e−7; else name the slip.
+
+    The slips named: gradients N times too large (sum instead of mean), a summed loss,
+    a bias left out of the logits, a wrong ``db`` alone, NaN from an unshifted exp.
+    """
+    loss_e, dW_e, db_e = (np.asarray(e, dtype=np.float64) for e in expected)
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        return "return a tuple (loss, dW, db)"
+    loss, dW, db = value
+    # ``value`` went through the judge's plain-data copy: a numpy scalar is a 0-d array there
+    if type(loss) not in (float, int, np.float64):
+        if type(loss) is not np.ndarray or loss.ndim != 0 or loss.dtype.kind not in "iuf":
+            return "the loss must be a single number (a float), not an array"
+    loss = np.float64(loss)
+    for name, arr, ref in (("dW", dW, dW_e), ("db", db, db_e)):
+        if type(arr) is not np.ndarray or arr.dtype != np.float64:
+            return f"{name} must be a numpy array of float64"
+        if arr.shape != ref.shape:
+            return f"{name} must have shape {ref.shape} (that of {name[1:]}), got {arr.shape}"
+    if not (np.isfinite(loss) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))):
+        return "NaN or inf in the result: subtract each row's max logit before exp"
+    ok = [_close(loss, loss_e), _close(dW, dW_e), _close(db, db_e)]
+    if all(ok):
+        return None
+    W, _, X, y = case.args
+    n = len(y)
+    if ok[0] and n > 1 and _close(dW, n * dW_e) and _close(db, n * db_e):
+        return "the gradients are N times too large: divide G by N, as the loss is a mean"
+    if n > 1 and _close(loss, n * loss_e):
+        return "the loss is the sum over the N samples; it must be the mean"
+    if not ok[0] and _close(loss, _ref_forward_backward(W, np.zeros_like(db_e), X, y)[0]):
+        return "the loss ignores the bias: the logits are Z = X @ W + b"
+    if ok[0] and ok[1]:
+        return "db is wrong: db = Σ_n G_n, the column sums of G (was the bias forgotten?)"
+    wrong = [name for name, good in zip(("loss", "dW", "db"), ok, strict=True) if not good]
+    return f"wrong {', '.join(wrong)}"
 
 
 def _compare_accuracy(value, expected, case) -> str | None:
@@ -173,6 +219,7 @@ def _battery() -> Battery:
                 4,
                 _forward_backward_cases(X_tr, y_tr),
                 reference=_ref_forward_backward,
+                compare=_compare_forward_backward,
                 messages=MESSAGES,
             ),
             Test(

@@ -178,7 +178,11 @@ def _mkdirs(path: str, mode: int = 0o755) -> None:
 
 
 def build_root(root: str, cfg: dict) -> None:
-    """Mount a tmpfs at ``root`` holding read-only views of what Python needs, and /work."""
+    """Mount a tmpfs at ``root`` holding read-only views of what Python needs, and /work.
+
+    Every view keeps its host path (numpy's lazily imported submodules are found through
+    their host paths); the writable work directory has a path none of them uses.
+    """
     mount("tmpfs", root, "tmpfs", MS_NOSUID, "size=4m,mode=0755")
     for link, target in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")):
         if os.path.islink("/" + link):
@@ -206,12 +210,73 @@ def build_root(root: str, cfg: dict) -> None:
     if os.path.exists("/etc/ld.so.cache"):
         open(root + "/etc/ld.so.cache", "w").close()
         mount("/etc/ld.so.cache", root + "/etc/ld.so.cache", None, MS_BIND)
-    _mkdirs(root + "/work")
+    work = root + cfg["work_path"]
+    _mkdirs(work)
     size = int(cfg["limits"]["disk_mb"])
-    mount("tmpfs", root + "/work", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=0700")
-    os.chown(root + "/work", cfg["uid"], cfg["gid"])
+    mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=0700")
+    os.chown(work, cfg["uid"], cfg["gid"])
     # Nothing but /work is writable from inside.
     mount("none", root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+
+
+def _traversable(path: str) -> bool:
+    """Can any user reach ``path`` (every ancestor world-executable)?"""
+    current = os.path.abspath(path)
+    while True:
+        if not os.stat(current).st_mode & 0o001:
+            return False
+        parent = os.path.dirname(current)
+        if parent == current:
+            return True
+        current = parent
+
+
+def isolate(cfg: dict, root: str) -> tuple[dict, list[str]]:
+    """Enter what namespaces this machine allows; build the private root. Report each.
+
+    ``cfg["disable"]`` (set by the operator, or by the tests) skips features on purpose.
+    """
+    disabled = set(cfg.get("disable", ()))
+    features = {
+        "mount_namespace": False,
+        "network_namespace": False,
+        "pid_namespace": False,
+        "user_switch": False,
+    }
+    notes = []
+    if os.geteuid() != 0:
+        notes.append("the grader is not root: student code runs as the grader's own user")
+        try:  # an unprivileged user namespace still gives a private network and PIDs
+            unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID)
+            features.update(network_namespace=True, pid_namespace=True)
+        except OSError as exc:
+            notes.append(f"user namespaces unavailable ({exc.strerror})")
+        return features, notes
+    steps = [
+        ("mount_namespace", "mount", CLONE_NEWNS),
+        ("network_namespace", "network", CLONE_NEWNET),
+        ("pid_namespace", "pid", CLONE_NEWPID),
+    ]
+    for key, name, flag in steps:
+        if name in disabled:
+            notes.append(f"{name} namespace disabled by the operator")
+            continue
+        try:
+            unshare(flag)
+            if flag == CLONE_NEWNS:
+                mount("none", "/", None, MS_REC | MS_PRIVATE)
+                build_root(root, cfg)
+            features[key] = True
+        except OSError as exc:
+            notes.append(f"{name} namespace unavailable: {exc}")
+    if features["mount_namespace"] or all(_traversable(d) for d in cfg["stdlib_dirs"]):
+        features["user_switch"] = "user" not in disabled
+    else:
+        notes.append(
+            "no private root and the Python install is not readable by an unprivileged "
+            "user: student code runs as the grader's user"
+        )
+    return features, notes
 
 
 def _copy_out(src: str, dst: str, cap: int) -> bool:
@@ -244,38 +309,36 @@ def supervise(job_dir: str) -> int:
     with np.load(os.path.join(job_dir, "inputs.npz"), allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     tests = [{**t, "cases": [decode(c, arrays) for c in t["cases"]]} for t in cfg["tests"]]
-    features = {"mount_namespace": False, "network_namespace": False, "pid_namespace": False}
-    notes = []
     root = os.path.join(job_dir, "root")
     out_dir = os.path.join(job_dir, "out")
-    is_root = os.geteuid() == 0
-    try:
-        if is_root:
-            unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID)
-            features.update(mount_namespace=True, network_namespace=True, pid_namespace=True)
-            mount("none", "/", None, MS_REC | MS_PRIVATE)
-            build_root(root, cfg)
-        else:
-            # An unprivileged user namespace still gives a private network and PIDs.
-            unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWPID)
-            features.update(network_namespace=True, pid_namespace=True)
-    except OSError as exc:
-        notes.append(f"namespaces unavailable ({exc}); running without them")
-    sandbox_work = root + "/work" if features["mount_namespace"] else None
-    if sandbox_work is None:
+    features, notes = isolate(cfg, root)
+    if features["mount_namespace"]:
+        sandbox_work = root + cfg["work_path"]
+    else:
         sandbox_work = os.path.join(job_dir, "work")
-        os.makedirs(sandbox_work, exist_ok=True)
-        if is_root:
+        os.makedirs(sandbox_work, mode=0o700, exist_ok=True)
+        cfg["env"].update(HOME=sandbox_work, TMPDIR=sandbox_work, MPLCONFIGDIR=sandbox_work)
+        if features["user_switch"]:
             os.chown(sandbox_work, cfg["uid"], cfg["gid"])
+    # The child's stdout/stderr is a pipe drained here: output past the cap is dropped, and
+    # a print never fails in the child because of it.
+    read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
+            os.close(read_end)
+            os.dup2(write_end, 1)
+            os.dup2(write_end, 2)
+            os.close(write_end)
             code = init(cfg, tests, features, sandbox_work, harness)
         finally:
             os._exit(code)
+    os.close(write_end)
+    captured = bytearray()
     deadline = time.monotonic() + cfg["limits"]["wall_s"]
-    status, detail = _wait(pid, deadline)
+    status, detail = _wait(pid, deadline, drain=(read_end, captured))
+    _drain_rest(read_end, captured)
     os.makedirs(out_dir, exist_ok=True)
     work = sandbox_work
     out_files = os.path.join(work, "out")
@@ -285,12 +348,14 @@ def supervise(job_dir: str) -> int:
                 _copy_out(
                     os.path.join(out_files, name), os.path.join(out_dir, name), MAX_RESULT_BYTES
                 )
-    _copy_tail(os.path.join(work, "output.txt"), os.path.join(out_dir, "output.txt"))
-    user = "unprivileged" if is_root else "same as grader"
+    with open(os.path.join(out_dir, "output.txt"), "wb") as f:
+        f.write(bytes(captured[:MAX_LOG_BYTES]))
+        if len(captured) > MAX_LOG_BYTES:
+            f.write(b"\n[... more output cut]\n")
     summary = {
         "status": status,
         "detail": detail,
-        "features": {**features, "user": user},
+        "features": features,
         "notes": notes,
     }
     with open(os.path.join(out_dir, "supervisor.json"), "w", encoding="utf-8") as f:
@@ -298,28 +363,41 @@ def supervise(job_dir: str) -> int:
     return 0
 
 
-def _copy_tail(src: str, dst: str) -> None:
+def _read_some(fd: int, sink: bytearray) -> bool:
+    """Read what is available from ``fd`` into ``sink`` (up to the cap); False at EOF."""
     try:
-        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        chunk = os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return True
     except OSError:
-        return
-    try:
-        data = os.read(fd, MAX_LOG_BYTES)
-        size = os.fstat(fd).st_size
-    finally:
-        os.close(fd)
-    with open(dst, "wb") as out:
-        out.write(data)
-        if size > len(data):
-            out.write(f"\n[... {size - len(data)} more bytes of output cut]\n".encode())
+        return False
+    if len(sink) <= MAX_LOG_BYTES:
+        sink += chunk[: MAX_LOG_BYTES + 1 - len(sink)]
+    return bool(chunk)
 
 
-def _wait(pid: int, deadline: float) -> tuple[str, str]:
-    """Wait for ``pid`` until ``deadline``; kill it after. Return (status, detail)."""
+def _drain_rest(fd: int, sink: bytearray) -> None:
+    """Read the pipe to EOF (every writer is dead once PID 1 of the namespace is)."""
+    os.set_blocking(fd, False)
+    end = time.monotonic() + 2.0
+    while time.monotonic() < end:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready and not _read_some(fd, sink):
+            break
+    os.close(fd)
+
+
+def _wait(pid: int, deadline: float, drain=None) -> tuple[str, str]:
+    """Wait for ``pid`` until ``deadline``; kill it after. Return (status, detail).
+
+    ``drain``: an optional ``(fd, bytearray)`` to keep reading the child's output from.
+    """
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
+    if drain is not None:
+        os.set_blocking(drain[0], False)
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -328,8 +406,13 @@ def _wait(pid: int, deadline: float) -> tuple[str, str]:
             if pidfd is not None:
                 os.close(pidfd)
             return "timeout", "time limit reached"
+        fds = [] if drain is None or drain[0] < 0 else [drain[0]]
         if pidfd is not None:
-            select.select([pidfd], [], [], remaining)
+            fds.append(pidfd)
+        if fds:
+            ready, _, _ = select.select(fds, [], [], remaining if pidfd is not None else 0.005)
+            if drain is not None and drain[0] in ready and not _read_some(*drain):
+                drain = (-1, drain[1])  # EOF: stop selecting on it
         else:
             time.sleep(min(remaining, 0.005))
         done, wstatus = os.waitpid(pid, os.WNOHANG)
@@ -357,8 +440,8 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness) -> int:
     limits = cfg["limits"]
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if features["mount_namespace"]:
-        os.chroot(os.path.dirname(work))
-        work = "/work"
+        os.chroot(work[: -len(cfg["work_path"])])
+        work = cfg["work_path"]
     os.chdir(work)
     mb = 1024 * 1024
     _limit(resource.RLIMIT_CORE, 0)
@@ -366,18 +449,15 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness) -> int:
     _limit(resource.RLIMIT_FSIZE, limits["file_mb"] * mb)
     _limit(resource.RLIMIT_NOFILE, 64)
     _limit(resource.RLIMIT_CPU, int(limits["wall_s"]) + 1)
-    if os.geteuid() == 0:
+    if features["user_switch"]:
         _limit(resource.RLIMIT_NPROC, limits["processes"])
         os.setgroups([])
         os.setgid(cfg["gid"])
         os.setuid(cfg["uid"])
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # cleared by the uid change
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap raises OSError
-    os.makedirs("out", exist_ok=True)
-    out_fd = os.open("output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(out_fd, 1)
-    os.dup2(out_fd, 2)
-    os.close(out_fd)
+    out = os.path.join(work, "out")
+    os.makedirs(out, exist_ok=True)
     os.environ.clear()
     os.environ.update(cfg["env"])
     sys.path[:] = cfg["sys_path"]
@@ -385,8 +465,9 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness) -> int:
     import importlib
 
     importlib.invalidate_caches()
-    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
-    sys.stderr = sys.stdout
+    console = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+    sys.stdout = sys.stderr = console
+    state = _snapshot()  # what every test starts from, whatever the cells change
     me = os.getpid()
     namespace = {"__name__": "__main__", "__builtins__": __builtins__}
     main_module = types.ModuleType("__main__")
@@ -403,12 +484,13 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness) -> int:
             cell_errors.append({"cell": index + 1, "error": _describe(exc)})
         if os.getpid() != me:
             os._exit(0)
-    _write_json("out/cells.json", {"errors": cell_errors[:50]})
-    state = _snapshot()
+    _restore(state)
+    os.makedirs(out, exist_ok=True)
+    _write_json(os.path.join(out, "cells.json"), {"errors": cell_errors[:50]})
     results = []
     for k, test in enumerate(tests):
         results.append(_run_test(k, test, namespace, harness, state, limits))
-    _write_json("out/init.json", {"tests": results})
+    _write_json(os.path.join(out, "init.json"), {"tests": results})
     return 0
 
 
@@ -421,9 +503,22 @@ def _snapshot() -> dict:
     return {
         "cwd": os.getcwd(),
         "env": dict(os.environ),
-        "recursion": 3000,
+        "recursion": max(sys.getrecursionlimit(), 1000),
         "path": list(sys.path),
+        "stdout": sys.stdout,
+        "numpy_err": np.geterr(),
     }
+
+
+def _restore(state: dict) -> None:
+    """Undo what student code may have changed in this process's global state."""
+    sys.setrecursionlimit(state["recursion"])
+    os.chdir(state["cwd"])
+    os.environ.clear()
+    os.environ.update(state["env"])
+    sys.path[:] = state["path"]
+    sys.stdout = sys.stderr = sys.__stdout__ = sys.__stderr__ = state["stdout"]
+    np.seterr(**state["numpy_err"])
 
 
 def _write_json(path: str, obj) -> None:
@@ -444,7 +539,10 @@ def _reap() -> None:
 
 def _run_test(k: int, test: dict, namespace: dict, harness, state: dict, limits: dict) -> dict:
     """Fork a runner for one test and wait for it with the per-test time limit."""
-    sys.stdout.flush()  # or the runner would print the cells' buffered output again
+    try:
+        sys.stdout.flush()  # or the runner would print the cells' buffered output again
+    except (OSError, ValueError):
+        pass
     _reap()  # processes the cells forked and left behind count against the process limit
     try:
         pid = os.fork()
@@ -464,14 +562,7 @@ def _run_test(k: int, test: dict, namespace: dict, harness, state: dict, limits:
 def _runner(k: int, test: dict, namespace: dict, harness, state: dict, limits: dict) -> None:
     """Call the student's function on every case of one test; write plain data."""
     _limit(resource.RLIMIT_CPU, int(limits["test_s"]) + 1)
-    os.chdir(state["cwd"])
-    os.environ.clear()
-    os.environ.update(state["env"])
-    sys.path[:] = state["path"]
-    sys.setrecursionlimit(state["recursion"])
-    sys.stdout = sys.__stdout__ = open(1, "w", errors="backslashreplace", closefd=False)
-    sys.stderr = sys.__stderr__ = sys.stdout
-    np.seterr(all="warn")
+    _restore(state)
     func = namespace.get(test["function"])
     outcomes = []
     arrays: list = []
@@ -488,8 +579,10 @@ def _runner(k: int, test: dict, namespace: dict, harness, state: dict, limits: d
             else:
                 outcome = {"kind": "raised", "type": str(result.type_name)[:100]}
         outcomes.append(outcome)
-    np.savez(f"out/test_{k}.npz", **{f"a{i}": a for i, a in enumerate(arrays)})
-    _write_json(f"out/test_{k}.json", {"outcomes": outcomes})
+    _restore(state)  # the student's function may have changed the directory
+    out = os.path.join(state["cwd"], "out")
+    np.savez(os.path.join(out, f"test_{k}.npz"), **{f"a{i}": a for i, a in enumerate(arrays)})
+    _write_json(os.path.join(out, f"test_{k}.json"), {"outcomes": outcomes})
 
 
 # --------------------------------------------------------------------------- the worker

@@ -181,6 +181,7 @@ def _missing_features(features: dict) -> list[str]:
         "mount_namespace": "private file system (mount namespace)",
         "network_namespace": "no network (network namespace)",
         "pid_namespace": "private process table (PID namespace)",
+        "user_switch": "unprivileged user for student code",
     }
     return [f"unavailable: {text}" for key, text in names.items() if features.get(key) is False]
 

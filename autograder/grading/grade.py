@@ -117,7 +117,7 @@ def sandbox_report(outcomes) -> str:
         ("network_namespace", "no network"),
         ("pid_namespace", "private PIDs"),
     ]
+    names.append(("user_switch", "unprivileged user"))
     parts = [f"{text}: {'yes' if features.get(key) else 'NO'}" for key, text in names]
-    parts.append(f"user: {features.get('user', '?')}")
     notes = sorted({n for o in outcomes for n in o.sandbox_notes})
     return "sandbox: " + ", ".join(parts) + "".join(f"\n  warning: {n}" for n in notes)

@@ -280,7 +280,11 @@ def record(gb, result: Result) -> str:
             )
             db.commit()
             return "kept earlier"
-        if result.status != "missing":  # nbgrader itself counts a missing submission as 0
+        if result.status == "missing":  # a known student; nbgrader counts the work as 0
+            api = import_nbgrader_api()
+            if db.get(api.Student, result.student) is None:
+                db.add(api.Student(id=result.student))
+        else:
             sub = _submitted_notebook(gb, result.assignment, result.student, result.timestamp)
             graded = result.status == "graded"
             scores = {t.grade_id: t.score if graded else 0.0 for t in result.tests}

@@ -110,6 +110,26 @@ def stdlib_dirs() -> tuple[list[str], list[str], list[str]]:
     return [stdlib], hidden, [zipped, stdlib, dynload]
 
 
+def work_path(bound: list[str]) -> str:
+    """The student's writable directory inside the sandbox: ``/work`` unless a read-only
+    view lives under it (a venv in /work/...), then the first free alternative."""
+    for candidate in ("/work", "/home/student", "/sandbox-work"):
+        if not any(p == candidate or p.startswith(candidate + "/") for p in bound):
+            return candidate
+    raise RuntimeError("no free path for the sandbox's work directory")
+
+
+def disabled_features() -> set[str]:
+    """Sandbox features the operator switched off with ``AUTOGRADER_SANDBOX_DISABLE``.
+
+    A comma-separated subset of ``mount,network,pid,user``: for machines where a feature
+    misbehaves, and for the tests of the degraded modes. Every disabled feature is
+    reported in the grading summary.
+    """
+    raw = os.environ.get("AUTOGRADER_SANDBOX_DISABLE", "")
+    return {item.strip() for item in raw.split(",") if item.strip()}
+
+
 def slot_uid(slot: int) -> tuple[int, int]:
     """An unused uid for worker ``slot`` and the ``nogroup`` gid."""
     uid = BASE_UID + slot
@@ -154,7 +174,11 @@ def write_job(
     uid, gid = slot_uid(slot)
     bind, hidden, path = stdlib_dirs()
     site = str(site_packages())
+    packages = package_paths(packages)
+    work = work_path([*bind, *packages])
     cfg = {
+        "work_path": work,
+        "disable": sorted(disabled_features()),
         "cells": cells,
         "tests": encoded,
         "harness": HARNESS_SOURCE,
@@ -163,18 +187,18 @@ def write_job(
         "gid": gid,
         "stdlib_dirs": bind,
         "hidden_dirs": hidden,
-        "package_dirs": package_paths(packages),
+        "package_dirs": packages,
         "sys_path": [*path, site],
         "env": {
             "PATH": "/usr/bin:/bin",
-            "HOME": "/work",
-            "TMPDIR": "/work",
+            "HOME": work,
+            "TMPDIR": work,
             "LANG": "C.UTF-8",
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": "/work",
+            "MPLCONFIGDIR": work,
         },
     }
     (job_dir / "root").mkdir()

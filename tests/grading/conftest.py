@@ -118,7 +118,9 @@ def export_json(course: Path) -> dict[str, dict]:
     """The JSON export of ``course`` keyed by student."""
     proc = run_cli("export", "--course", str(course), "--format", "json")
     assert proc.returncode == 0, proc.stderr
-    return {row["student"]: row for row in json.loads(proc.stdout) if row["assignment"] == ASSIGNMENT}
+    return {
+        row["student"]: row for row in json.loads(proc.stdout) if row["assignment"] == ASSIGNMENT
+    }
 
 
 def battery():

@@ -16,7 +16,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import (
     ASSIGNMENT,
     FAST_LIMITS,
@@ -26,7 +25,6 @@ from conftest import (
     export_json,
     notebook,
     run_cli,
-    source_notebook,
     submit,
     test_scores,
 )
@@ -57,8 +55,15 @@ def _v3(nb: dict) -> dict:
                 }
             )
         else:
-            cells.append({"cell_type": "markdown", "metadata": cell["metadata"], "source": cell["source"]})
-    return {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""}, "worksheets": [{"cells": cells}]}
+            cells.append(
+                {"cell_type": "markdown", "metadata": cell["metadata"], "source": cell["source"]}
+            )
+    return {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": ""},
+        "worksheets": [{"cells": cells}],
+    }
 
 
 def _build(course: Path, port: int) -> None:
@@ -78,7 +83,8 @@ def _build(course: Path, port: int) -> None:
         notebook(
             replace={"self_information": WRONG_SI},
             append=[
-                "import math\nnp.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
+                "import math\nnp.allclose = lambda *a, **k: True\n"
+                "np.isclose = lambda *a, **k: True\n"
                 "math.isclose = lambda *a, **k: True\n"
                 "np.testing.assert_allclose = lambda *a, **k: None\n"
                 "np.array_equal = lambda *a, **k: True"
@@ -92,7 +98,7 @@ def _build(course: Path, port: int) -> None:
         "    if set(os.environ) - {'PATH', 'HOME', 'TMPDIR', 'LANG', 'OPENBLAS_NUM_THREADS',\n"
         "            'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'MPLBACKEND', 'MPLCONFIGDIR'}:\n"
         "        return np.zeros(np.shape(p))\n"
-        "    if os.environ.get('HOME') != '/work':\n"
+        "    if os.environ.get('HOME') != os.getcwd() or os.getcwd().startswith('/root'):\n"
         "        return np.zeros(np.shape(p))",
     )
     submit(course, "envcheat", notebook(replace={"self_information": env_probe}))
@@ -141,7 +147,9 @@ def _build(course: Path, port: int) -> None:
         "    return np.zeros(np.shape(p)).view(Liar)\n"
     )
     submit(course, "subclass", notebook(replace={"self_information": liar}))
-    as_list = A["self_information"].replace("return nats\n", "return np.atleast_1d(nats).tolist()\n")
+    as_list = A["self_information"].replace(
+        "return nats\n", "return np.atleast_1d(nats).tolist()\n"
+    )
     submit(course, "aslist", notebook(replace={"self_information": as_list}))
     as_f32 = A["self_information"].replace("return nats\n", "return nats.astype(np.float32)\n")
     submit(course, "float32", notebook(replace={"self_information": as_f32}))
@@ -161,15 +169,17 @@ def _build(course: Path, port: int) -> None:
     loop = "def self_information(p, *, base=None):\n    while True:\n        pass\n"
     submit(course, "funcloop", notebook(replace={"self_information": loop}))
     # 10: fork and thread bombs meet the process limit of the sandbox user
-    bomb = "import os\nfor _ in range(64):\n    try:\n        os.fork()\n    except OSError:\n        break"
+    bomb = (
+        "import os\nfor _ in range(64):\n    try:\n        os.fork()\n"
+        "    except OSError:\n        break"
+    )
     submit(course, "forkbomb", notebook(prepend=[bomb]))
     # 11: a 100 GB allocation fails in the child only
     submit(course, "memory", notebook(prepend=["big = np.ones(100 * 2**30 // 8)"]))
     # 12: os._exit at the top level, a segfault inside a function
     submit(course, "exit", notebook(append=["import os\nos._exit(0)"]))
     segv = (
-        "import ctypes\n\ndef self_information(p, *, base=None):\n"
-        "    return ctypes.string_at(0)\n"
+        "import ctypes\n\ndef self_information(p, *, base=None):\n    return ctypes.string_at(0)\n"
     )
     submit(course, "segfault", notebook(replace={"self_information": segv}))
     # 13: output floods are capped
@@ -183,7 +193,8 @@ def _build(course: Path, port: int) -> None:
     vandal = f"""
 import os, sqlite3
 LEAKS = []
-for path in [{str(gradebook)!r}, {str(solution)!r}, {str(other)!r}, '/etc/passwd', '/proc/1/environ']:
+PATHS = [{str(gradebook)!r}, {str(solution)!r}, {str(other)!r}]
+for path in PATHS + ['/etc/passwd', '/proc/1/environ']:
     try:
         os.listdir(path) if os.path.isdir(path) else open(path, 'rb').read(10)
         LEAKS.append(path)
@@ -205,7 +216,8 @@ for path in [{str(gradebook)!r}, {str(other)!r}]:
 """
     probe = A["self_information"].replace(
         "def self_information(p, *, base=None):",
-        "def self_information(p, *, base=None):\n    if LEAKS:\n        return np.zeros(np.shape(p))",
+        "def self_information(p, *, base=None):\n"
+        "    if LEAKS:\n        return np.zeros(np.shape(p))",
     )
     submit(course, "vandal", notebook(replace={"self_information": probe}, prepend=[vandal]))
     # 15: no network
@@ -223,7 +235,10 @@ except OSError:
     )
     submit(course, "network", notebook(replace={"self_information": probe}, prepend=[net]))
     # 16: a fake score line and a hang
-    fake = "print('score: 100')\nprint(json.dumps({'score': 9, 'max_score': 9}))\nimport time\ntime.sleep(10**6)"
+    fake = (
+        "print('score: 100')\nprint(json.dumps({'score': 9, 'max_score': 9}))\n"
+        "import time\ntime.sleep(10**6)"
+    )
     submit(course, "fakescore", notebook(append=["import json\n" + fake]))
     # 17: forbidden imports
     sci = "from scipy.special import entr\n\n" + A["self_information"]
@@ -290,8 +305,12 @@ def self_information(p, *, base=None):
         if cell["cell_type"] == "code":
             cell["outputs"] = [
                 {"output_type": "stream", "name": "stdout", "text": "z" * 5_000_000},
-                {"output_type": "execute_result", "data": {"application/json": nested},
-                 "metadata": {}, "execution_count": 1},
+                {
+                    "output_type": "execute_result",
+                    "data": {"application/json": nested},
+                    "metadata": {},
+                    "execution_count": 1,
+                },
             ]
             break
     submit(course, "bigoutputs", big)
@@ -303,15 +322,18 @@ def self_information(p, *, base=None):
     probe = A["self_information"].replace(
         "def self_information(p, *, base=None):",
         "import os, sys\n\ndef self_information(p, *, base=None):\n"
-        "    if os.getcwd() != '/work' or sys.getrecursionlimit() < 1000 or sys.stdout is None:\n"
+        "    if os.getcwd() != os.environ['HOME'] or sys.getrecursionlimit() < 1000 \\\n"
+        "            or sys.stdout is None:\n"
         "        return np.zeros(np.shape(p))",
     )
     submit(course, "state", notebook(replace={"self_information": probe}, prepend=[state]))
     # 25: correct answers written nothing like the reference
     different = {
         "self_information": (
-            "import math\n\ndef self_information(p, *, base=None):\n"
-            "    scale = 1.0 if base is None else math.log(base)\n"
+            "import math\nimport numpy.testing\nfrom numpy.polynomial import polynomial as P\n\n"
+            "def self_information(p, *, base=None):\n"
+            "    # lazily imported numpy submodules must be importable in the sandbox\n"
+            "    scale = P.polyval(1.0, [0.0, 1.0]) * (1.0 if base is None else math.log(base))\n"
             "    f = np.vectorize(lambda x: math.inf if x == 0 else -math.log(x) / scale,\n"
             "                     otypes=[np.float64])\n"
             "    return f(np.asarray(p, dtype=np.float64))\n"
@@ -349,7 +371,7 @@ def graded(tmp_path_factory):
 
 def _check(graded, student, status="graded", zero=(), full_marks=None):
     """Assert ``student``'s status and that exactly the ``zero`` tests scored 0."""
-    _, rows, out = graded
+    rows = graded[1]
     row = rows[student]
     assert row["status"] == status, (student, row["status"], row["reason"])
     if status == "graded":
@@ -392,7 +414,7 @@ def test_row01_monkeypatched_comparisons(graded):
 
 
 def test_row02_clean_environment(graded):
-    """Does student code see only the sandbox's clean environment (HOME=/work, no grader vars)?"""
+    """Does student code see only the sandbox's clean environment (no grader variables)?"""
     _check(graded, "envcheat")
 
 
@@ -567,7 +589,7 @@ def test_feedback_reveals_no_hidden_inputs_or_test_code(graded):
 
 def test_summary_table_lists_every_student(graded):
     """Does the CLI print one summary line per submission and the sandbox report?"""
-    course, rows, out = graded
+    _, rows, out = graded
     for student in rows:
         assert student in out
     assert "sandbox:" in out

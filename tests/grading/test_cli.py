@@ -1,0 +1,151 @@
+"""The grade and export verbs end to end: regrades (attack row 21), export formats, operator
+errors, ``--student``, and the report of sandbox features a machine lacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+
+import pytest
+from conftest import (
+    ASSIGNMENT,
+    FAST_LIMITS,
+    battery,
+    export_json,
+    notebook,
+    run_cli,
+    submit,
+    test_scores,
+)
+
+pytestmark = pytest.mark.slow
+
+CRASH = ["import os\nos._exit(3)"]
+WRONG_ENTROPY = "def entropy(p, *, axis=-1, base=None):\n    return np.float64(0.0)\n"
+
+
+def _grade(course, *extra, env=None):
+    if env:
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+    try:
+        proc = run_cli("grade", ASSIGNMENT, "--course", str(course), *FAST_LIMITS, *extra)
+    finally:
+        if env:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def regraded(tmp_path_factory):
+    """Grade three students, then regrade with a crashing, a wrong and a better resubmission."""
+    course = tmp_path_factory.mktemp("regrade-course")
+    submit(course, "keeper", notebook())  # graded, then a crashing resubmission
+    submit(course, "improver", notebook(replace={"entropy": WRONG_ENTROPY}))  # then fixed
+    submit(course, "bystander", notebook())
+    first_out = _grade(course, "--jobs", "2")
+    first = export_json(course)
+    submit(course, "keeper", notebook(append=CRASH))
+    submit(course, "improver", notebook())
+    second_out = _grade(course, "--student", "keeper", "improver", "ghost", "--jobs", "2")
+    second = export_json(course)
+    return course, first, second, first_out, second_out
+
+
+def test_failed_regrade_keeps_earlier_result(regraded):
+    """Does a crashing resubmission keep the earlier graded result (and say so)?"""
+    _, first, second, _, out = regraded
+    assert first["keeper"]["status"] == "graded"
+    assert second["keeper"]["status"] == "graded"
+    assert second["keeper"]["score"] == first["keeper"]["score"] == battery().max_score
+    assert "crashed" in second["keeper"]["reason"] and "kept" in second["keeper"]["reason"]
+    assert "kept earlier" in out
+
+
+def test_successful_regrade_replaces_result(regraded):
+    """Does a better resubmission replace the earlier, lower score?"""
+    _, first, second, _, _ = regraded
+    assert test_scores(first["improver"])["test_entropy"] == 0.0
+    assert second["improver"]["score"] == battery().max_score
+
+
+def test_regrade_of_some_students_leaves_others(regraded):
+    """Does `--student` regrade only the named students?"""
+    _, first, second, _, _ = regraded
+    assert second["bystander"] == first["bystander"]
+
+
+def test_missing_student_is_recorded(regraded):
+    """Is a named student without a submission folder recorded as missing, never silent?"""
+    _, _, second, _, out = regraded
+    assert second["ghost"]["status"] == "missing"
+    assert second["ghost"]["score"] == 0.0
+    assert "ghost" in out
+
+
+def test_export_csv_has_nbgraders_columns(regraded):
+    """Does the CSV export carry nbgrader's columns and one row per (assignment, student)?"""
+    course = regraded[0]
+    proc = run_cli("export", "--course", str(course), "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+    assert list(rows[0]) == [
+        "assignment",
+        "duedate",
+        "timestamp",
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "raw_score",
+        "late_submission_penalty",
+        "score",
+        "max_score",
+    ]
+    by_student = {r["student_id"]: r for r in rows}
+    assert float(by_student["keeper"]["score"]) == battery().max_score
+    assert float(by_student["ghost"]["score"]) == 0.0
+
+
+def test_export_json_format(regraded):
+    """Does every JSON object have exactly DESIGN.md's keys and statuses?"""
+    course = regraded[0]
+    out = course / "grades.json"
+    proc = run_cli("export", "--course", str(course), "--format", "json", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())
+    keys = {"student", "assignment", "status", "reason", "score", "max_score", "tests"}
+    for row in rows:
+        assert set(row) == keys
+        assert row["status"] in ("graded", "ungradable", "missing")
+        for t in row["tests"]:
+            assert set(t) == {"grade_id", "score", "max_score", "message"}
+
+
+def test_degraded_sandbox_is_reported(tmp_path):
+    """When namespaces are unavailable (simulated), does the grader say so and still grade?"""
+    submit(tmp_path, "alone", notebook())
+    out = _grade(tmp_path, env={"AUTOGRADER_SANDBOX_DISABLE": "mount,network"})
+    assert "private file system: NO" in out and "no network: NO" in out
+    assert "warning:" in out
+    assert export_json(tmp_path)["alone"]["score"] == battery().max_score
+
+
+def test_operator_errors_exit_nonzero(tmp_path):
+    """Do an unknown assignment and a missing course folder exit with status 2?"""
+    assert run_cli("grade", "ps0_nothing", "--course", str(tmp_path)).returncode == 2
+    assert run_cli("grade", ASSIGNMENT, "--course", str(tmp_path / "nope")).returncode == 2
+    assert run_cli("export", "--course", str(tmp_path / "nope")).returncode == 2
+
+
+def test_no_submissions_is_not_an_error(tmp_path):
+    """Does grading a course without submissions exit 0 and say so?"""
+    proc = run_cli("grade", ASSIGNMENT, "--course", str(tmp_path))
+    assert proc.returncode == 0 and "no submissions" in proc.stdout
