@@ -60,11 +60,11 @@ def _env() -> dict:
     return env
 
 
-def _timed(cmd: list[str], cwd: Path) -> float:
+def _timed(cmd: list[str], cwd: Path, check: bool = True) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"failed: {' '.join(cmd)}")
     return elapsed
@@ -88,7 +88,8 @@ def nbgrader(root: Path, n: int) -> float:
     nbg = [sys.executable, "-m", "nbgrader"]
     _timed([*nbg, "generate_assignment", ASSIGNMENT, "--force"], course)
     _populate(course, n)
-    return _timed([*nbg, "autograde", ASSIGNMENT, "--force"], course)
+    # nbgrader exits 1 when some submissions fail (the renamed and truncated ones): expected.
+    return _timed([*nbg, "autograde", ASSIGNMENT, "--force"], course, check=False)
 
 
 def floor(n: int) -> float:

@@ -13,6 +13,21 @@ points). Two ways to run a test:
 - the trusted grader (``autograder.grading``) runs ``harness.run_case`` in a sandboxed
   child and calls :meth:`Battery.judge` in its own process.
 
+Adding a test cell to an assignment:
+
+1. in the source notebook, a code cell with nbgrader metadata ``grade: true, solution:
+   false, locked: true, points: N, grade_id: test_<function>[_suffix]``: a one-line
+   docstring (a question), self-contained visible asserts with actionable messages (never
+   an import of ``autograder``), then ``### BEGIN HIDDEN TESTS`` / ``from
+   autograder.batteries import check`` / ``check("<assignment>", "<grade_id>",
+   <function>)`` / ``### END HIDDEN TESTS``;
+2. in ``autograder/batteries/<assignment>.py``, a ``Test`` with the same ``grade_id`` and
+   points whose cases repeat the visible asserts' inputs first, then the hidden ones, each
+   with the ``category`` of the misconception it probes (add a message for a new category
+   to the battery's ``messages``);
+3. run ``tests/assignments/test_notebooks.py`` (the source passes, the stub fails, the
+   cells and the battery agree) and add the misconception to a wrong-answer catalogue.
+
 >>> from autograder.batteries import ASSIGNMENTS, load
 >>> ASSIGNMENTS[0]
 'ps1_information'

@@ -37,6 +37,7 @@ reject); ``Case.expect_error`` names an exception type the student must raise;
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib
 import types
 from collections.abc import Callable, Mapping, Sequence
@@ -267,6 +268,18 @@ def _judge_value(value, expected, rtol: float, atol: float) -> None:
     _compare_arrays(_check_type(value, expected), expected, rtol, atol)
 
 
+def _shown(type_name: str) -> str:
+    """An exception's type name as feedback may show it: built-in names only.
+
+    A student could name an exception class after hidden inputs it saw; such a name
+    must not travel back in the feedback.
+    """
+    builtin = getattr(builtins, type_name, None) if type_name.isidentifier() else None
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return type_name
+    return "an exception of a type defined in your code"
+
+
 def _root(module_name) -> str:
     return str(module_name or "").split(".")[0]
 
@@ -411,13 +424,16 @@ class Battery:
             if outcome.type_name == "NotImplementedError":
                 return NOT_IMPLEMENTED
             if case.expect_error is not None:
-                return f"{category_message} (expected {case.expect_error}, got {outcome.type_name})"
+                got = _shown(outcome.type_name)
+                return f"{category_message} (expected {case.expect_error}, got {got})"
             if test.protocol == "sympy" and outcome.type_name in ("TypeError", "ValueError"):
                 return (
                     "return a SymPy expression in the named symbols only "
                     f"({outcome.type_name} while evaluating it)"
                 )
-            return f"your function raised {outcome.type_name} (on a {case.category!r} check)"
+            return (
+                f"your function raised {_shown(outcome.type_name)} (on a {case.category!r} check)"
+            )
         if not isinstance(outcome, harness.Returned):
             raise TypeError(f"not an outcome: {type(outcome).__name__}")
         if case.expect_error is not None:
@@ -428,7 +444,12 @@ class Battery:
             value = _plain(outcome.value)
             expected = self.expected(test, case)
             if test.compare is not None:
-                reason = test.compare(value, expected, case)
+                try:
+                    reason = test.compare(value, expected, case)
+                except Exception as exc:  # a result too malformed for the compare hook
+                    raise _Reject(
+                        "type", f"your result has the wrong structure ({type(exc).__name__})"
+                    ) from None
                 if reason:
                     raise _Reject("value", str(reason))
             else:

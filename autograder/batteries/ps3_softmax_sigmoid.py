@@ -90,6 +90,7 @@ def _build() -> Battery:
             Case((z3 + 1000.0,), category="overflow"),
             Case((a([[0.0, 0.0], [0.0, np.log(3.0)]]),), category="batch"),
             Case((a([0.0, -inf]),), category="masked"),
+            Case((a([1.0, 2.0], dtype=np.float32),), category="float32"),
             # hidden
             Case((logits(6),), category="random"),
             Case((logits(5, 4),), category="batch"),
@@ -101,6 +102,7 @@ def _build() -> Battery:
             Case((a([[2.0], [-7.0]]),), category="value"),
             Case((a([5.0, 5.0, 5.0]),), category="value"),
             Case((a([[1.0, -inf, 2.0], [-inf, 0.0, -inf]]),), category="masked"),
+            Case((logits(4, 3).astype(np.float32),), category="float32"),
         ],
     )
     log_softmax = Test(
@@ -148,6 +150,10 @@ def _build() -> Battery:
                 "wrong result on a batch (N, C): normalise or reduce each row separately "
                 "(axis=-1, keepdims=True when you divide) and keep the batch shape; the "
                 "Jacobian of a batch is (N, C, C)"
+            ),
+            "float32": (
+                "wrong result for float32 logits: convert the input with "
+                "np.asarray(z, dtype=np.float64) and return float64"
             ),
             "value": (
                 "wrong value on a small input (a single class, ties, or values near 0): "

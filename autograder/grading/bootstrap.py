@@ -96,7 +96,14 @@ def prctl(option: int, arg: int) -> None:
 
 
 def encode(value, arrays: list):
-    """Return a JSON-able tree for ``value``; append arrays to ``arrays``."""
+    """Return a JSON-able tree for ``value``; append arrays to ``arrays``.
+
+    >>> arrays = []
+    >>> encode((np.zeros(2), float("inf"), [1, None]), arrays)
+    {'__tuple__': [{'__nd__': 0}, {'__float__': 'inf'}, [1, None]]}
+    >>> encode(np.zeros(2).view(np.matrix), arrays)
+    {'__unsupported__': 'numpy.matrix'}
+    """
     if value is None or type(value) in (bool, str):
         return value
     if type(value) is int:

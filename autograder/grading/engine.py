@@ -72,12 +72,16 @@ def forbidden_by_function(battery, cells: list[notebook.Cell]) -> dict[str, list
 
 
 def _timestamp(folder: Path) -> dt.datetime | None:
-    """nbgrader's ``timestamp.txt`` of a submission (ISO 8601, UTC when naive), if readable."""
+    """nbgrader's ``timestamp.txt`` of a submission (ISO 8601, UTC when naive), if readable.
+
+    nbgrader writes ``2026-11-21 20:00:00.000000 UTC``; an explicit offset is converted.
+    """
     path = folder / "timestamp.txt"
     if not path.is_file():
         return None
     try:
-        stamp = dt.datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+        text = path.read_text(encoding="utf-8").strip().removesuffix(" UTC")
+        stamp = dt.datetime.fromisoformat(text)
     except (ValueError, OSError, UnicodeDecodeError):
         return None
     if stamp.tzinfo is not None:

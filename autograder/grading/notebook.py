@@ -160,7 +160,12 @@ _MAGIC = re.compile(r"^(\s*)([%!].*)$", re.MULTILINE)
 
 
 def strip_ipython(source: str) -> str:
-    """Rule 5: comment out lines of IPython-only syntax (``%timeit``, ``!pip``)."""
+    r"""Rule 5: comment out lines of IPython-only syntax (``%timeit``, ``!pip``).
+
+    >>> print(strip_ipython("%matplotlib inline\nx = 1"))
+    pass  # %matplotlib inline
+    x = 1
+    """
     if source.lstrip().startswith("%%"):
         return "# " + source.replace("\n", "\n# ")
     return _MAGIC.sub(r"\1pass  # \2", source)

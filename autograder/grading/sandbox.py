@@ -14,6 +14,7 @@ then sees only a tmpfs root with the standard library, the allowed packages and 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import pwd
@@ -106,7 +107,11 @@ def stdlib_dirs() -> tuple[list[str], list[str], list[str]]:
     zipped = os.path.join(
         os.path.dirname(stdlib), f"python{sys.version_info[0]}{sys.version_info[1]}.zip"
     )
+    # The interpreter's own site-packages and the system Pythons' package folders (visible
+    # through the /usr view) would let student code import what the battery forbids.
     hidden = [os.path.join(stdlib, "site-packages")]
+    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages"):
+        hidden.extend(sorted(glob.glob(pattern)))
     return [stdlib], hidden, [zipped, stdlib, dynload]
 
 

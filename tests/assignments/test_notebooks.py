@@ -156,3 +156,12 @@ def test_release_skips_missing_and_rejects_unknown(tmp_path, capsys):
     assert "skip" in capsys.readouterr().out
     args.assignments = ["ps9_nothing"]
     assert release.run(args) == 2
+
+
+def test_check_fingerprint_follows_the_source(tmp_path):
+    """Does an edited source notebook get a new fingerprint (so release checks it again)?"""
+    (tmp_path / "ps1.ipynb").write_text("{}", encoding="utf-8")
+    before = release.source_fingerprint(tmp_path)
+    assert release.source_fingerprint(tmp_path) == before
+    (tmp_path / "ps1.ipynb").write_text('{"cells": []}', encoding="utf-8")
+    assert release.source_fingerprint(tmp_path) != before

@@ -151,6 +151,12 @@ def test_raised_message_is_never_shown():
     assert "ValueError" in verdict.message and "secret" not in verdict.message
 
 
+def test_exception_type_names_of_the_students_own_are_not_echoed():
+    """Is a self-made exception class name (which could spell hidden inputs) kept out?"""
+    verdict = BATTERY.judge(ARRAY, [Raised("Input_1_0_2_0", "")])
+    assert "Input_1_0_2_0" not in verdict.message and "defined in your code" in verdict.message
+
+
 def test_custom_compare_replaces_the_elementwise_check():
     """Is Test.compare used instead of the default comparison, on the checked plain copy?"""
     seen = []
@@ -164,6 +170,7 @@ def test_custom_compare_replaces_the_elementwise_check():
     assert battery.judge(test, [Returned(5.0)]).passed
     assert "score below 1" in battery.judge(test, [Returned(0.5)]).message
     assert seen == [float, float]
+    assert "wrong structure" in battery.judge(test, [Returned((1.0, 2.0))]).message
 
 
 def test_diagnosis_names_log_base_sign_and_reduction_mistakes():
@@ -239,6 +246,7 @@ def test_check_raises_assertion_with_the_message_and_is_silent_on_success(capsys
         check("ps3_softmax_sigmoid", "test_softmax", naive_softmax)
 
     def stable_softmax(z, *, axis=-1):
+        z = np.asarray(z, dtype=np.float64)
         e = np.exp(z - np.max(z, axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 

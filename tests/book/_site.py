@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 from bs4 import BeautifulSoup
 
 REPO = Path(__file__).resolve().parents[2]
 
-# Chapter stem -> the graded notebook it links to (DESIGN.md, "Assignments"; the layout
-# decides which chapter points at which notebook).
+# Chapter stem -> the graded notebooks it links to (the layout decides which chapter
+# points at which notebook; DESIGN.md names the assignments).
 CHAPTER_NOTEBOOKS = {
-    "information_content": "ps1_information",
-    "entropy": "ps1_information",
-    "kl_divergence": "ps2_divergence",
-    "cross_entropy": "ps2_divergence",
-    "sigmoid_softmax": "ps3_softmax_sigmoid",
-    "cross_entropy_meets_softmax": "ps4_classification_losses",
-    "regression_losses": "ps6_regression_losses",
-    "training": "ps7_training",
+    "information_content": ("ps1_information",),
+    "entropy": ("ps1_information",),
+    "kl_divergence": ("ps2_divergence",),
+    "cross_entropy": ("ps2_divergence",),
+    "sigmoid_softmax": ("ps3_softmax_sigmoid",),
+    "cross_entropy_meets_softmax": ("ps4_classification_losses", "ps5_gradients"),
+    "regression_losses": ("ps6_regression_losses",),
+    "training": ("ps7_training",),
 }
 
 
@@ -47,8 +49,9 @@ def toc_files(toc_path: Path = REPO / "_toc.yml") -> list[str]:
     return [str(Path(f).with_suffix("")) for f in files]
 
 
+@functools.lru_cache(maxsize=64)
 def soup(path: Path) -> BeautifulSoup:
-    """Parse one built HTML file."""
+    """Parse one built HTML file (cached: several tests read the same chapter)."""
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
@@ -57,3 +60,9 @@ def article(page: BeautifulSoup):
     found = page.select_one("article.bd-article")
     assert found is not None, "no <article class='bd-article'>: has the theme changed?"
     return found
+
+
+def is_external(url: str) -> bool:
+    """Is ``url`` fetched from another host (http, https or protocol-relative)?"""
+    url = url.strip()
+    return url.startswith("//") or urlsplit(url).scheme in {"http", "https"}

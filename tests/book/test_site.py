@@ -8,19 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ._site import CHAPTER_NOTEBOOKS, article, soup
+from ._site import CHAPTER_NOTEBOOKS, article, is_external, soup
 
 pytestmark = pytest.mark.book
 
 # Link relations that make the browser fetch a script, stylesheet or font.
 FETCHING_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "preconnect"}
 CSS_URL = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"])([^'")\s]+)""")
-
-
-def is_external(url: str) -> bool:
-    """Is ``url`` fetched from another host (http, https or protocol-relative)?"""
-    url = url.strip()
-    return url.startswith("//") or urlsplit(url).scheme in {"http", "https"}
 
 
 def external_assets(html_path: Path) -> list[str]:
@@ -103,7 +97,10 @@ def test_chapter_has_the_course_shape(site, stem):
     assert titles[-1] == "Exercises", f"{stem}: last section is {titles[-1]!r}, not 'Exercises'"
 
 
-@pytest.mark.parametrize(("stem", "notebook"), sorted(CHAPTER_NOTEBOOKS.items()))
+@pytest.mark.parametrize(
+    ("stem", "notebook"),
+    [(stem, nb) for stem, notebooks in sorted(CHAPTER_NOTEBOOKS.items()) for nb in notebooks],
+)
 def test_chapter_links_its_notebook_download(site, stem, notebook):
     """Does the chapter offer its graded notebook as a download that exists in the site?"""
     path = site / "book" / f"{stem}.html"

@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "ps1_information"
 SOURCE = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -134,8 +132,3 @@ def test_scores(row: dict) -> dict[str, float]:
 
 
 test_scores.__test__ = False  # a helper, not a pytest test
-
-
-@pytest.fixture(scope="session")
-def full_marks() -> dict[str, float]:
-    return {t.grade_id: float(t.points) for t in battery().tests}

@@ -12,9 +12,11 @@ import json
 import os
 import pickle
 import socket
+import sysconfig
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import (
     ASSIGNMENT,
@@ -73,6 +75,8 @@ def _build(course: Path, port: int) -> None:
     other = course / "submitted" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     marker = course / "unpickled-marker"
     n_cases = max(len(t.cases) for t in battery().tests)
+    site = str(Path(np.__file__).resolve().parents[1])
+    base_site = str(Path(sysconfig.get_paths()["stdlib"]) / "site-packages")
 
     submit(course, "honest", notebook())
     submit(course, "honest2", notebook())
@@ -174,6 +178,12 @@ def _build(course: Path, port: int) -> None:
         "    except OSError:\n        break"
     )
     submit(course, "forkbomb", notebook(prepend=[bomb]))
+    threads = (
+        "import threading, time\nfor _ in range(100_000):\n    try:\n"
+        "        threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+        "    except RuntimeError:\n        break"
+    )
+    submit(course, "threadbomb", notebook(prepend=[threads]))
     # 11: a 100 GB allocation fails in the child only
     submit(course, "memory", notebook(prepend=["big = np.ones(100 * 2**30 // 8)"]))
     # 12: os._exit at the top level, a segfault inside a function
@@ -182,6 +192,11 @@ def _build(course: Path, port: int) -> None:
         "import ctypes\n\ndef self_information(p, *, base=None):\n    return ctypes.string_at(0)\n"
     )
     submit(course, "segfault", notebook(replace={"self_information": segv}))
+    kill = (
+        "import os, signal\n\ndef binary_entropy(p, *, base=None):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    submit(course, "sigkill", notebook(replace={"binary_entropy": kill}))
     # 13: output floods are capped
     flood = "print('x' * 100_000_000)"
     noisy = A["self_information"].replace(
@@ -211,6 +226,14 @@ for path in [{str(gradebook)!r}, {str(other)!r}]:
     try:
         os.remove(path)
         LEAKS.append('removed ' + path)
+    except OSError:
+        pass
+import glob
+# package folders that would hold scipy & co: hidden or absent
+for folder in glob.glob('/usr/lib/python3*/*-packages') + [{site!r}, {base_site!r}]:
+    try:
+        if {{'scipy', 'yaml', 'sklearn', 'autograder'}} & set(os.listdir(folder)):
+            LEAKS.append(folder)
     except OSError:
         pass
 """
@@ -369,7 +392,7 @@ def graded(tmp_path_factory):
     return course, export_json(course), proc.stdout
 
 
-def _check(graded, student, status="graded", zero=(), full_marks=None):
+def _check(graded, student, status="graded", zero=()):
     """Assert ``student``'s status and that exactly the ``zero`` tests scored 0."""
     rows = graded[1]
     row = rows[student]
@@ -469,9 +492,15 @@ def test_row09_endless_loops(graded):
     assert "did not finish" in _message(row, "test_self_information")
 
 
-def test_row10_fork_bomb(graded):
-    """Is a fork bomb stopped by the process limit, the notebook still graded?"""
+def test_row10_fork_and_thread_bombs(graded):
+    """Are fork and thread bombs stopped by the process limit, with a recorded result?"""
     _check(graded, "forkbomb")
+    row = graded[1]["threadbomb"]
+    # The threads hit the process or address-space limit; if they still hold the process
+    # budget when a test is due, that test cannot start and says so.
+    assert row["status"] == "graded"
+    for t in row["tests"]:
+        assert t["score"] == t["max_score"] or "could not start" in t["message"]
 
 
 def test_row11_memory(graded):
@@ -485,6 +514,8 @@ def test_row12_exit_and_segfault(graded):
     assert row["reason"].startswith("crashed")
     row = _check(graded, "segfault", zero={"test_self_information"})
     assert "died" in _message(row, "test_self_information")
+    row = _check(graded, "sigkill", zero={"test_binary_entropy"})
+    assert "SIGKILL" in _message(row, "test_binary_entropy")
 
 
 def test_row13_output_flood(graded):

@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from conftest import (
@@ -149,3 +151,25 @@ def test_no_submissions_is_not_an_error(tmp_path):
     """Does grading a course without submissions exit 0 and say so?"""
     proc = run_cli("grade", ASSIGNMENT, "--course", str(tmp_path))
     assert proc.returncode == 0 and "no submissions" in proc.stdout
+
+
+def test_nbgrader_export_reads_our_gradebook(regraded):
+    """Does nbgrader's own `export` read the scores this grader wrote?"""
+    course = regraded[0]
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n", encoding="utf-8"
+    )
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    assert float(rows["keeper"]["score"]) == battery().max_score
+    assert float(rows["improver"]["score"]) == battery().max_score

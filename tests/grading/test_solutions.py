@@ -1,0 +1,35 @@
+"""Does every assignment's own solution notebook get full marks through the sandbox?
+
+This ties the three parts together: the source notebook (solutions/), its battery
+(autograder/batteries/) and the trusted grader. Graded in-process through
+:func:`autograder.grading.engine.grade_assignment`, one course folder per assignment.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import REPO
+
+from autograder.batteries import ASSIGNMENTS, load
+from autograder.grading import engine
+
+pytestmark = pytest.mark.slow
+
+PRESENT = [a for a in ASSIGNMENTS if (REPO / "solutions" / a / f"{a}.ipynb").is_file()]
+
+
+@pytest.mark.parametrize("assignment", PRESENT)
+def test_solution_gets_full_marks(tmp_path, assignment):
+    """Does the reference solution of this assignment score full marks in the sandbox?"""
+    folder = tmp_path / "submitted" / "solution" / assignment
+    folder.mkdir(parents=True)
+    shutil.copy(REPO / "solutions" / assignment / f"{assignment}.ipynb", folder)
+    (outcome,) = engine.grade_assignment(tmp_path, assignment, ["solution"])
+    result = outcome.result
+    assert result.status == "graded", result.reason
+    failed = {t.grade_id: t.message for t in result.tests if t.score < t.max_score}
+    assert not failed, failed
+    assert result.score == load(assignment).max_score
+    assert (tmp_path / "feedback" / "solution" / assignment / f"{assignment}.html").is_file()
