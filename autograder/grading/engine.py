@@ -36,6 +36,7 @@ class Outcome:
     features: dict = field(default_factory=dict)
     sandbox_notes: list[str] = field(default_factory=list)
     action: str = ""  # what the gradebook write did: "recorded", "kept earlier", or an error
+    notebook: dict | None = None  # the submission as read, for the formgrader's copy
 
 
 def packages_for(battery) -> list[str]:
@@ -134,7 +135,11 @@ def grade_one(
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     outcome = Outcome(
-        result, run.cell_errors, run.features, [*run.notes, *_missing_features(run.features)]
+        result,
+        run.cell_errors,
+        run.features,
+        [*run.notes, *_missing_features(run.features)],
+        notebook=sub.notebook,
     )
     for err in run.cell_errors:
         if "ModuleNotFoundError" in str(err.get("error")):
@@ -213,16 +218,18 @@ def grade_assignment(
     gb = gradebook.open_gradebook(course)
     outcomes: list[Outcome] = []
     scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
+    todo: queue.Queue = queue.Queue()
+    for s in students:
+        todo.put(s)
+    done: queue.Queue = queue.Queue()
     try:
         gradebook.ensure_assignment(gb, assignment, battery, _source_notebook(course, assignment))
-        todo: queue.Queue = queue.Queue()
-        for s in students:
-            todo.put(s)
-        done: queue.Queue = queue.Queue()
         jobs = max(1, min(jobs, len(students) or 1))
         threads = [
             threading.Thread(
-                target=_serve, args=(course, assignment, slot, scratch, limits, todo, done)
+                target=_serve,
+                args=(course, assignment, slot, scratch, limits, todo, done),
+                daemon=True,
             )
             for slot in range(jobs)
         ]
@@ -240,15 +247,29 @@ def grade_assignment(
                 r.notes.append("an earlier graded result was kept (this attempt failed)")
             if r.status != "missing":
                 feedback.write(course, r, outcome.cell_errors)
+            if action == "recorded" and r.status == "graded" and outcome.notebook:
+                _write_autograded(course, r, outcome.notebook)
             outcomes.append(outcome)
             if on_result:
                 on_result(outcome, action)
         for t in threads:
             t.join()
     finally:
+        with todo.mutex:  # on an interrupt, let the worker threads stop after their job
+            todo.queue.clear()
         gb.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return outcomes
+
+
+def _write_autograded(course: Path, result: Result, nb: dict) -> None:
+    """Keep the graded notebook where nbgrader's formgrader looks for it
+    (``autograded/<student>/<a>/<a>.ipynb``), for the manual grading of written answers."""
+    folder = course / "autograded" / result.student / result.assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nb = {k: v for k, v in nb.items() if k != "upgraded_from"}
+    nb.setdefault("nbformat_minor", 0)
+    (folder / f"{result.assignment}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
 
 
 def _serve(course, assignment, slot, scratch, limits, todo: queue.Queue, done: queue.Queue):

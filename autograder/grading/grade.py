@@ -50,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    bad = [s for s in args.student or [] if not s or "/" in s or s.startswith(".")]
+    if bad:
+        print(f"error: not a student id: {', '.join(map(repr, bad))}", file=sys.stderr)
+        return 2
     students = args.student or engine.discover_students(course, args.assignment)
     if not students:
         print(f"no submissions in {course / 'submitted'} for {args.assignment}")

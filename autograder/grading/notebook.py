@@ -51,6 +51,7 @@ class Submission:
     path: Path
     cells: list[Cell]
     notes: list[str] = field(default_factory=list)
+    notebook: dict = field(default_factory=dict)  # the parsed notebook, nbformat-4 shaped
 
 
 def find_notebook(folder: Path, assignment: str) -> tuple[Path, list[str]]:
@@ -196,4 +197,4 @@ def read_submission(folder: Path, assignment: str, test_ids: set[str]) -> Submis
     cells = extract_code(nb, test_ids)
     if not any(c.source.strip() for c in cells):
         raise Ungradable("the notebook has no code cells to grade")
-    return Submission(path=path, cells=cells, notes=notes)
+    return Submission(path=path, cells=cells, notes=notes, notebook=nb)

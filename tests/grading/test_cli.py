@@ -173,3 +173,20 @@ def test_nbgrader_export_reads_our_gradebook(regraded):
     rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
     assert float(rows["keeper"]["score"]) == battery().max_score
     assert float(rows["improver"]["score"]) == battery().max_score
+
+
+def test_graded_notebooks_are_kept_for_the_formgrader(regraded):
+    """Is each graded notebook copied where nbgrader's formgrader looks for it?"""
+    course = regraded[0]
+    copy = course / "autograded" / "keeper" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = json.loads(copy.read_text())
+    assert nb["nbformat"] == 4 and nb["cells"]
+    # the crashing resubmission did not replace the graded copy
+    assert "os._exit" not in copy.read_text()
+    assert not (course / "autograded" / "ghost").exists()
+
+
+def test_bad_student_id_is_an_operator_error(tmp_path):
+    """Is a --student id that would escape the course folder refused with status 2?"""
+    proc = run_cli("grade", ASSIGNMENT, "--course", str(tmp_path), "--student", "../x")
+    assert proc.returncode == 2
