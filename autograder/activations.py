@@ -129,7 +129,7 @@ def logsumexp(z, *, axis=-1, keepdims=False):
     The sum is accumulated and ``m + log1p(rest)`` formed in extended precision, then
     rounded once, so the result is within 2 ULP on rows with exact gaps. Rows where a
     negative maximum cancels ``log1p(rest)`` are recomputed with extended-precision
-    exponentials; what remains is an absolute error of about 2⁻⁶³ · |m|, which only
+    exponentials; what remains is an absolute error of about 2⁻⁶³ · ``|m|``, which only
     shows in results within a factor 2¹⁰ of 0 (``[-log 2, -log 2]``, whose LSE is 2e-17).
 
     Examples

@@ -529,7 +529,7 @@ def sigmoid_cross_entropy(logits, target, *, weight=None, pos_weight=None, reduc
 
     since −log σ(x) = softplus(−x) and −log(1 − σ(x)) = softplus(x); c is the class (last)
     axis. Two softplus terms, each ≤ 1 ULP, are why a hard target gets a ≤ 1 ULP loss at
-    any logit, where PyTorch's (1 − t)x − log σ(x) loses every digit beyond |x| ≈ 37.
+    any logit, where PyTorch's (1 − t)x − log σ(x) loses every digit beyond ``|x|`` ≈ 37.
 
     Parameters
     ----------

@@ -304,7 +304,7 @@ def cross_entropy(p, q, *, axis=-1, base=None):
         The target distribution: probabilities in [0, 1] (one-hot for hard labels).
     q : array_like, same shape as ``p``
         The predicted distribution: probabilities in [0, 1] (not logits; for logits use
-        :func:`autograder.softmax_cross_entropy`).
+        :func:`~autograder.classification.softmax_cross_entropy`).
     axis : int, default -1
         The class axis to sum over.
     base : float, optional

@@ -261,7 +261,7 @@ def smooth_l1_loss_grad(input, target, *, beta=1.0, reduction="mean"):
         \end{cases}
 
     divided by the number of elements for ``reduction="mean"``. The two pieces agree at
-    |d| = β, and at ``beta=0`` the result is sign(d) with 0 at d = 0 (never NaN, unlike
+    ``|d|`` = β, and at ``beta=0`` the result is sign(d) with 0 at d = 0 (never NaN, unlike
     pytorch#96813).
 
     Parameters

@@ -152,7 +152,7 @@ def decode(tree, arrays):
     if "__dict__" in tree:
         return {str(k): decode(v, arrays) for k, v in tree["__dict__"].items()}
     if "__unsupported__" in tree:
-        return Unsupported(str(tree["__unsupported__"]))
+        return unsupported(str(tree["__unsupported__"]))
     if "__fref__" in tree:
         return FunctionRef(str(tree["__fref__"]))
     raise ValueError(f"unknown tag in plain data: {sorted(tree)[:3]}")
@@ -170,6 +170,13 @@ class Unsupported:
 
     def __repr__(self) -> str:
         return f"<{self.type_name}>"
+
+
+def unsupported(type_name: str) -> Unsupported:
+    """An :class:`Unsupported` whose class is named like the student's type (``Liar``), so
+    that a judge reporting ``type(value).__name__`` names what the student returned."""
+    short = type_name.rsplit(".", 1)[-1] if " " not in type_name else type_name
+    return type(short[:80], (Unsupported,), {})(type_name)
 
 
 # --------------------------------------------------------------------------- the supervisor
@@ -550,11 +557,19 @@ def _run_test(k: int, test: dict, namespace: dict, harness, state: dict, limits:
         sys.stdout.flush()  # or the runner would print the cells' buffered output again
     except (OSError, ValueError):
         pass
-    _reap()  # processes the cells forked and left behind count against the process limit
-    try:
-        pid = os.fork()
-    except OSError as exc:
-        return {"status": "crashed", "detail": f"could not start the test ({exc.strerror})"}
+    # Processes the cells forked (a fork bomb's last generation) count against the process
+    # limit until they exit and are reaped: retry for a moment before giving up.
+    for attempt in range(20):
+        _reap()
+        try:
+            pid = os.fork()
+            break
+        except BlockingIOError as exc:
+            if attempt == 19:
+                return {"status": "crashed", "detail": f"could not start the test ({exc.strerror})"}
+            time.sleep(0.05)
+        except OSError as exc:
+            return {"status": "crashed", "detail": f"could not start the test ({exc.strerror})"}
     if pid == 0:
         code = 71
         try:
@@ -582,13 +597,19 @@ def _runner(k: int, test: dict, namespace: dict, harness, state: dict, limits: d
             except BaseException as exc:
                 result = harness.Raised(type(exc).__name__)
             if isinstance(result, harness.Returned):
-                outcome = {"kind": "returned", "value": encode(result.value, arrays)}
+                try:
+                    outcome = {"kind": "returned", "value": encode(result.value, arrays)}
+                except RecursionError:  # a list nested thousands deep
+                    outcome = {"kind": "returned", "value": {"__unsupported__": "nested list"}}
             else:
                 outcome = {"kind": "raised", "type": str(result.type_name)[:100]}
         outcomes.append(outcome)
     _restore(state)  # the student's function may have changed the directory
     out = os.path.join(state["cwd"], "out")
-    np.savez(os.path.join(out, f"test_{k}.npz"), **{f"a{i}": a for i, a in enumerate(arrays)})
+    try:
+        np.savez(os.path.join(out, f"test_{k}.npz"), **{f"a{i}": a for i, a in enumerate(arrays)})
+    except (OSError, MemoryError):  # past the file-size limit: results too large to return
+        outcomes = [{"kind": "toolarge"}] * len(outcomes)
     _write_json(os.path.join(out, f"test_{k}.json"), {"outcomes": outcomes})
 
 

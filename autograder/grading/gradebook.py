@@ -295,7 +295,7 @@ def record(gb, result: Result) -> str:
                         grade.needs_manual_grade = False
         values = {
             "status": result.status,
-            "reason": result.reason,
+            "reason": result.reason or "; ".join(result.notes),
             "score": result.score if result.status == "graded" else 0.0,
             "max_score": result.max_score,
             "tests": json.dumps([t.__dict__ for t in result.tests]),

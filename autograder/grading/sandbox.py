@@ -234,6 +234,8 @@ def _outcome(item, arrays):
         return harness.Raised(str(item.get("type", "Exception"))[:100], "")
     if kind == "missing":
         return harness.Failed("the function is not defined in the notebook")
+    if kind == "toolarge":
+        return harness.Failed("it returned more data than the grader accepts (16 MB)")
     return harness.Failed("the result channel held something unexpected")
 
 

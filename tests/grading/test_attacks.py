@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import (
+from grading_helpers import (
     ASSIGNMENT,
     FAST_LIMITS,
     answer_sources,
@@ -27,8 +27,8 @@ from conftest import (
     export_json,
     notebook,
     run_cli,
+    scores_of,
     submit,
-    test_scores,
 )
 
 pytestmark = pytest.mark.slow
@@ -159,6 +159,13 @@ def _build(course: Path, port: int) -> None:
     submit(course, "float32", notebook(replace={"self_information": as_f32}))
     scalar = A["entropy"].replace("return nats\n", "return float(np.sum(nats))\n")
     submit(course, "scalar", notebook(replace={"entropy": scalar}))
+    huge = "def self_information(p, *, base=None):\n    return np.zeros(10**7)\n"
+    submit(course, "hugeresult", notebook(replace={"self_information": huge}))
+    deep = (
+        "def self_information(p, *, base=None):\n    x = []\n    for _ in range(100_000):\n"
+        "        x = [x]\n    return x\n"
+    )
+    submit(course, "deepresult", notebook(replace={"self_information": deep}))
     # 7: NaN and inf are judged, not waved through
     nan = "def binary_entropy(p, *, base=None):\n    return np.full(np.shape(p), np.nan)\n"
     submit(course, "nan", notebook(replace={"binary_entropy": nan}))
@@ -398,7 +405,7 @@ def _check(graded, student, status="graded", zero=()):
     row = rows[student]
     assert row["status"] == status, (student, row["status"], row["reason"])
     if status == "graded":
-        scores = test_scores(row)
+        scores = scores_of(row)
         for t in battery().tests:
             expected = 0.0 if t.grade_id in zero else float(t.points)
             assert scores[t.grade_id] == expected, (student, t.grade_id, scores, row["tests"])
@@ -461,11 +468,14 @@ def test_row06_type_dtype_shape_policy(graded):
     """Do an ndarray subclass, a list, float32 and a scalar-for-a-batch all score 0?"""
     row = _check(graded, "subclass", zero={"test_self_information"})
     assert "numpy array" in _message(row, "test_self_information")
+    assert "Liar" in _message(row, "test_self_information")
     _check(graded, "aslist", zero={"test_self_information"})
     row = _check(graded, "float32", zero={"test_self_information"})
     assert "float64" in _message(row, "test_self_information")
     rows = graded[1]
-    assert test_scores(rows["scalar"])["test_entropy_axis"] == 0.0
+    assert scores_of(rows["scalar"])["test_entropy_axis"] == 0.0
+    _check(graded, "hugeresult", zero={"test_self_information"})
+    _check(graded, "deepresult", zero={"test_self_information"})
 
 
 def test_row07_nan(graded):
@@ -572,7 +582,8 @@ def test_row18_bad_files(graded):
 
 def test_row19_names_and_folders(graded):
     """Is a renamed notebook graded (and reported), and are two notebooks or none refused?"""
-    _check(graded, "renamed")
+    row = _check(graded, "renamed")
+    assert "expected name" in row["reason"]
     rows = graded[1]
     assert rows["twonb"]["status"] == "ungradable" and "several" in rows["twonb"]["reason"]
     assert rows["emptydir"]["status"] == "ungradable"
@@ -584,7 +595,7 @@ def test_row20_test_cells_tampered(graded):
     _check(graded, "notests")
     row = _check(graded, "editedtests", zero={"test_self_information"})
     assert row["max_score"] == battery().max_score + 1  # + the manually graded answer
-    assert "test_bonus" not in test_scores(row)
+    assert "test_bonus" not in scores_of(row)
 
 
 def test_row22_crafted_results(graded):

@@ -11,15 +11,15 @@ import subprocess
 import sys
 
 import pytest
-from conftest import (
+from grading_helpers import (
     ASSIGNMENT,
     FAST_LIMITS,
     battery,
     export_json,
     notebook,
     run_cli,
+    scores_of,
     submit,
-    test_scores,
 )
 
 pytestmark = pytest.mark.slow
@@ -74,7 +74,7 @@ def test_failed_regrade_keeps_earlier_result(regraded):
 def test_successful_regrade_replaces_result(regraded):
     """Does a better resubmission replace the earlier, lower score?"""
     _, first, second, _, _ = regraded
-    assert test_scores(first["improver"])["test_entropy"] == 0.0
+    assert scores_of(first["improver"])["test_entropy"] == 0.0
     assert second["improver"]["score"] == battery().max_score
 
 

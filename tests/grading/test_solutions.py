@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import REPO
+from grading_helpers import REPO
 
 from autograder.batteries import ASSIGNMENTS, load
 from autograder.grading import engine
