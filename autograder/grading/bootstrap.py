@@ -41,6 +41,8 @@ import numpy as np
 
 # Linux constants (sched.h, mount.h, prctl.h): Python 3.11 has no os.unshare / os.mount.
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -283,6 +285,10 @@ def isolate(cfg: dict, root: str) -> tuple[dict, list[str]]:
             features[key] = True
         except OSError as exc:
             notes.append(f"{name} namespace unavailable: {exc}")
+    try:  # private System V IPC and host name: nothing to share with the grader's machine
+        unshare(CLONE_NEWIPC | CLONE_NEWUTS)
+    except OSError as exc:
+        notes.append(f"IPC/UTS namespaces unavailable: {exc}")
     if features["mount_namespace"] or all(_traversable(d) for d in cfg["stdlib_dirs"]):
         features["user_switch"] = "user" not in disabled
     else:
@@ -293,10 +299,10 @@ def isolate(cfg: dict, root: str) -> tuple[dict, list[str]]:
     return features, notes
 
 
-def _copy_out(src: str, dst: str, cap: int) -> bool:
-    """Copy a regular file without following links, refusing files larger than ``cap``."""
+def _copy_out(name: str, dst: str, cap: int, dir_fd: int) -> bool:
+    """Copy the regular file ``name`` of ``dir_fd`` without following links, up to ``cap``."""
     try:
-        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError:
         return False
     try:
@@ -354,14 +360,20 @@ def supervise(job_dir: str) -> int:
     status, detail = _wait(pid, deadline, drain=(read_end, captured))
     _drain_rest(read_end, captured)
     os.makedirs(out_dir, exist_ok=True)
-    work = sandbox_work
-    out_files = os.path.join(work, "out")
-    if os.path.isdir(out_files):
-        for name in os.listdir(out_files)[: 4 * len(tests) + 8]:
-            if name.endswith((".json", ".npz")) and "/" not in name:
-                _copy_out(
-                    os.path.join(out_files, name), os.path.join(out_dir, name), MAX_RESULT_BYTES
-                )
+    # `out` was writable by the student: never follow a link there, in it, or out of it.
+    try:
+        out_fd = os.open(
+            os.path.join(sandbox_work, "out"), os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+        )
+    except OSError:
+        out_fd = None
+    if out_fd is not None:
+        try:
+            for name in os.listdir(out_fd)[: 4 * len(tests) + 8]:
+                if name.endswith((".json", ".npz")):
+                    _copy_out(name, os.path.join(out_dir, name), MAX_RESULT_BYTES, out_fd)
+        finally:
+            os.close(out_fd)
     with open(os.path.join(out_dir, "output.txt"), "wb") as f:
         f.write(bytes(captured[:MAX_LOG_BYTES]))
         if len(captured) > MAX_LOG_BYTES:
@@ -489,13 +501,13 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness) -> int:
     namespace = main_module.__dict__
     sys.modules["__main__"] = main_module
     cell_errors = []
-    for index, source in enumerate(cfg["cells"]):
+    for number, source in cfg["cells"]:
         try:
-            exec(compile(source, f"<cell {index + 1}>", "exec"), namespace)
+            exec(compile(source, f"<code cell {number}>", "exec"), namespace)
         except BaseException as exc:
             if os.getpid() != me:  # a forked copy of this process must not go on
                 os._exit(0)
-            cell_errors.append({"cell": index + 1, "error": _describe(exc)})
+            cell_errors.append({"cell": number, "error": _describe(exc)})
         if os.getpid() != me:
             os._exit(0)
     _restore(state)

@@ -24,7 +24,7 @@ from pathlib import Path
 from autograder.batteries import find_forbidden_imports, load
 from autograder.batteries.core import Verdict
 from autograder.grading import feedback, gradebook, notebook, sandbox
-from autograder.grading.gradebook import Result, TestResult
+from autograder.grading.gradebook import CellResult, Result
 
 
 @dataclass
@@ -90,8 +90,8 @@ def _timestamp(folder: Path) -> dt.datetime | None:
     return stamp
 
 
-def _zero(battery, message: str) -> list[TestResult]:
-    return [TestResult(t.grade_id, 0.0, float(t.points), message) for t in battery.tests]
+def _zero(battery, message: str) -> list[CellResult]:
+    return [CellResult(t.grade_id, 0.0, float(t.points), message) for t in battery.tests]
 
 
 def grade_one(
@@ -125,7 +125,7 @@ def grade_one(
     try:
         sandbox.write_job(
             job_dir,
-            [c.source for c in sub.cells],
+            [(c.number, c.source) for c in sub.cells],
             list(battery.tests),
             packages_for(battery),
             limits,
@@ -162,7 +162,7 @@ def grade_one(
         else:
             verdict = battery.judge(test, run.outcomes[test.grade_id])
         result.tests.append(
-            TestResult(
+            CellResult(
                 test.grade_id, float(verdict.score), float(verdict.max_score), verdict.message
             )
         )

@@ -45,7 +45,7 @@ RESULTS = sa.Table(
 
 
 @dataclass
-class TestResult:
+class CellResult:
     """One test cell's verdict as stored and exported."""
 
     grade_id: str
@@ -62,7 +62,7 @@ class Result:
     assignment: str
     status: str
     reason: str = ""
-    tests: list[TestResult] = field(default_factory=list)
+    tests: list[CellResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timestamp: dt.datetime | None = None
 

@@ -38,10 +38,13 @@ class Ungradable(Exception):
 
 @dataclass(frozen=True)
 class Cell:
-    """A code cell to run: its nbgrader ``grade_id`` (``None`` if it has none) and source."""
+    """A code cell to run: its nbgrader ``grade_id`` (``None`` if it has none), its source,
+    and its number among the notebook's code cells (1-based, test cells counted), by which
+    the feedback names it."""
 
     grade_id: str | None
     source: str
+    number: int = 0
 
 
 @dataclass
@@ -174,18 +177,20 @@ def strip_ipython(source: str) -> str:
 
 def extract_code(nb: dict, test_ids: set[str]) -> list[Cell]:
     """Return every non-test code cell, in notebook order."""
-    return [
-        Cell(
-            grade_id=_nbgrader(cell).get("grade_id")
-            if isinstance(_nbgrader(cell).get("grade_id"), str)
-            else None,
-            source=strip_ipython(_source(cell)),
+    code = [c for c in nb["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
+    cells = []
+    for number, cell in enumerate(code, start=1):
+        if is_test_cell(cell, test_ids):
+            continue
+        grade_id = _nbgrader(cell).get("grade_id")
+        cells.append(
+            Cell(
+                grade_id=grade_id if isinstance(grade_id, str) else None,
+                source=strip_ipython(_source(cell)),
+                number=number,
+            )
         )
-        for cell in nb["cells"]
-        if isinstance(cell, dict)
-        and cell.get("cell_type") == "code"
-        and not is_test_cell(cell, test_ids)
-    ]
+    return cells
 
 
 def read_submission(folder: Path, assignment: str, test_ids: set[str]) -> Submission:

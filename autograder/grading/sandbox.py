@@ -147,13 +147,16 @@ def slot_uid(slot: int) -> tuple[int, int]:
 
 def write_job(
     job_dir: Path,
-    cells: list[str],
+    cells: list[tuple[int, str]],
     tests: list,
     packages: list[str],
     limits: Limits,
     slot: int,
 ) -> None:
-    """Write ``job.json`` and ``inputs.npz`` for one submission into ``job_dir``."""
+    """Write ``job.json`` and ``inputs.npz`` for one submission into ``job_dir``.
+
+    ``cells``: (number of the code cell in the notebook, source) in running order.
+    """
     arrays: list = []
     encoded = []
     for test in tests:

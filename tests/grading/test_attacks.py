@@ -102,7 +102,7 @@ def _build(course: Path, port: int) -> None:
         "    if set(os.environ) - {'PATH', 'HOME', 'TMPDIR', 'LANG', 'OPENBLAS_NUM_THREADS',\n"
         "            'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'MPLBACKEND', 'MPLCONFIGDIR'}:\n"
         "        return np.zeros(np.shape(p))\n"
-        "    if os.environ.get('HOME') != os.getcwd() or os.getcwd().startswith('/root'):\n"
+        "    if os.environ.get('HOME') != os.getcwd():\n"
         "        return np.zeros(np.shape(p))",
     )
     submit(course, "envcheat", notebook(replace={"self_information": env_probe}))
@@ -326,6 +326,11 @@ def self_information(p, *, base=None):
     os._exit(0)
 """
     submit(course, "crafted", notebook(replace={"self_information": crafted}))
+    evil = course / "evil"
+    evil.mkdir()
+    (evil / "cells.json").write_text('{"errors": [{"cell": 99, "error": "LEAKED-SECRET"}]}')
+    link = f"import os, shutil\nshutil.rmtree('out')\nos.symlink({str(evil)!r}, 'out')"
+    submit(course, "symlink", notebook(append=[link]))
     # 23: huge and deeply nested outputs stored in the notebook
     big = notebook()
     nested: list = []
@@ -603,6 +608,9 @@ def test_row22_crafted_results(graded):
     course, _, _ = graded
     _check(graded, "crafted", zero={"test_self_information"})
     assert not (course / "unpickled-marker").exists()
+    # `out` replaced by a link to a grader-side folder: nothing is read through it
+    page = (course / "feedback" / "symlink" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "LEAKED-SECRET" not in page
 
 
 def test_row23_huge_outputs(graded):

@@ -94,6 +94,7 @@ def test_test_cells_are_dropped_in_every_disguise():
     )
     cells = notebook.extract_code(nb, {"test_f"})
     assert [c.source for c in cells] == ["def f(): return 1", "y = 2"]
+    assert [c.number for c in cells] == [1, 6]  # as the student counts their code cells
 
 
 def test_ipython_syntax_is_commented_out():
