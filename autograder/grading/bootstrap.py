@@ -343,21 +343,29 @@ def supervise(job_dir: str) -> int:
     # The child's stdout/stderr is a pipe drained here: output past the cap is dropped, and
     # a print never fails in the child because of it.
     read_end, write_end = os.pipe()
+    # The child signals the end of its top-level code here; the test phase has its own budget.
+    phase_read, phase_write = os.pipe()
     pid = os.fork()
     if pid == 0:
         code = 70
         try:
             os.close(read_end)
+            os.close(phase_read)
             os.dup2(write_end, 1)
             os.dup2(write_end, 2)
             os.close(write_end)
-            code = init(cfg, tests, features, sandbox_work, harness)
+            code = init(cfg, tests, features, sandbox_work, harness, phase_write)
         finally:
             os._exit(code)
     os.close(write_end)
+    os.close(phase_write)
     captured = bytearray()
-    deadline = time.monotonic() + cfg["limits"]["wall_s"]
-    status, detail = _wait(pid, deadline, drain=(read_end, captured))
+    limits = cfg["limits"]
+    deadline = time.monotonic() + limits["wall_s"]
+    test_budget = len(tests) * (limits["test_s"] + 1.5) + 5
+    status, detail = _wait(
+        pid, deadline, drain=(read_end, captured), extend=(phase_read, test_budget)
+    )
     _drain_rest(read_end, captured)
     os.makedirs(out_dir, exist_ok=True)
     # `out` was writable by the student: never follow a link there, in it, or out of it.
@@ -413,10 +421,13 @@ def _drain_rest(fd: int, sink: bytearray) -> None:
     os.close(fd)
 
 
-def _wait(pid: int, deadline: float, drain=None) -> tuple[str, str]:
+def _wait(pid: int, deadline: float, drain=None, extend=None) -> tuple[str, str]:
     """Wait for ``pid`` until ``deadline``; kill it after. Return (status, detail).
 
     ``drain``: an optional ``(fd, bytearray)`` to keep reading the child's output from.
+    ``extend``: an optional ``(fd, seconds)``: when a byte arrives on ``fd`` (the child has
+    finished its top-level code), the deadline becomes ``seconds`` from then, the budget of
+    the test phase, whose every test has its own limit.
     """
     try:
         pidfd = os.pidfd_open(pid)
@@ -433,12 +444,19 @@ def _wait(pid: int, deadline: float, drain=None) -> tuple[str, str]:
                 os.close(pidfd)
             return "timeout", "time limit reached"
         fds = [] if drain is None or drain[0] < 0 else [drain[0]]
+        if extend is not None:
+            fds.append(extend[0])
         if pidfd is not None:
             fds.append(pidfd)
         if fds:
             ready, _, _ = select.select(fds, [], [], remaining if pidfd is not None else 0.005)
             if drain is not None and drain[0] in ready and not _read_some(*drain):
                 drain = (-1, drain[1])  # EOF: stop selecting on it
+            if extend is not None and extend[0] in ready:
+                if os.read(extend[0], 1):
+                    deadline = time.monotonic() + extend[1]
+                os.close(extend[0])
+                extend = None
         else:
             time.sleep(min(remaining, 0.005))
         done, wstatus = os.waitpid(pid, os.WNOHANG)
@@ -461,8 +479,11 @@ def _limit(which: int, value: int) -> None:
         pass
 
 
-def init(cfg: dict, tests: list, features: dict, work: str, harness) -> int:
-    """PID 1 of the sandbox: confine, run the cells once, fork one runner per test."""
+def init(cfg: dict, tests: list, features: dict, work: str, harness, phase_fd: int) -> int:
+    """PID 1 of the sandbox: confine, run the cells once, fork one runner per test.
+
+    One byte on ``phase_fd`` tells the supervisor that the top-level code has finished.
+    """
     limits = cfg["limits"]
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if features["mount_namespace"]:
@@ -511,6 +532,11 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness) -> int:
         if os.getpid() != me:
             os._exit(0)
     _restore(state)
+    try:
+        os.write(phase_fd, b"1")
+        os.close(phase_fd)
+    except OSError:  # the student's code closed it: the top-level deadline then applies
+        pass
     os.makedirs(out, exist_ok=True)
     _write_json(os.path.join(out, "cells.json"), {"errors": cell_errors[:50]})
     results = []

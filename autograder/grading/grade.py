@@ -25,7 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--student", nargs="+", metavar="ID", help="grade only these students (default: all)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=60.0, help="wall-clock seconds per submission (60)"
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="wall-clock seconds for a notebook's top-level code (60)",
     )
     parser.add_argument(
         "--test-timeout", type=float, default=10.0, help="seconds per test cell's cases (10)"
@@ -58,9 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if not students:
         print(f"no submissions in {course / 'submitted'} for {args.assignment}")
         return 0
-    limits = sandbox.Limits(
-        wall_s=args.timeout, test_s=min(args.test_timeout, args.timeout), memory_mb=args.memory_mb
-    )
+    limits = sandbox.Limits(wall_s=args.timeout, test_s=args.test_timeout, memory_mb=args.memory_mb)
     tty = sys.stderr.isatty()
     count = [0]
     start = time.perf_counter()

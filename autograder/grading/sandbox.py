@@ -52,8 +52,8 @@ BASE_UID = 64000
 class Limits:
     """Resource limits of one sandboxed submission (see docs/instructor.md)."""
 
-    wall_s: float = 60.0  # the whole submission: top-level code and every test
-    test_s: float = 10.0  # one test cell's cases
+    wall_s: float = 60.0  # the notebook's top-level code (all cells, run once)
+    test_s: float = 10.0  # one test cell's cases (each test has its own budget)
     memory_mb: int = 1024  # address space
     file_mb: int = 16  # largest file the student code may write (and its captured output)
     disk_mb: int = 64  # the private /work tmpfs
@@ -336,7 +336,8 @@ class Worker:
         assert self.proc is not None and self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(str(job_dir) + "\n")
         self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], limits.wall_s + 15)
+        budget = limits.wall_s + len(tests) * (limits.test_s + 1.5) + 20
+        ready, _, _ = select.select([self.proc.stdout], [], [], budget)
         if not ready:  # the supervisor itself hung: restart the worker, report a timeout
             self.stop()
             return RunResult(status="timeout", detail="the sandbox did not answer in time")

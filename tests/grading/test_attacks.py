@@ -179,6 +179,11 @@ def _build(course: Path, port: int) -> None:
     submit(course, "toploop", notebook(append=["while True:\n    pass"]))
     loop = "def self_information(p, *, base=None):\n    while True:\n        pass\n"
     submit(course, "funcloop", notebook(replace={"self_information": loop}))
+    loops = {
+        gid: f"def {gid}(p, *, axis=-1, base=None):\n    while True:\n        pass\n"
+        for gid in ("self_information", "entropy", "binary_entropy")
+    }
+    submit(course, "allloop", notebook(replace=loops))
     # 10: fork and thread bombs meet the process limit of the sandbox user
     bomb = (
         "import os\nfor _ in range(64):\n    try:\n        os.fork()\n"
@@ -505,6 +510,9 @@ def test_row09_endless_loops(graded):
     assert row["score"] == 0.0
     row = _check(graded, "funcloop", zero={"test_self_information"})
     assert "did not finish" in _message(row, "test_self_information")
+    # every test loops: more than the top-level limit in total, yet each test is judged
+    row = _check(graded, "allloop", zero={t.grade_id for t in battery().tests})
+    assert all("did not finish" in t["message"] for t in row["tests"])
 
 
 def test_row10_fork_and_thread_bombs(graded):
