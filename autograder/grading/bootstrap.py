@@ -7,7 +7,7 @@ Process tree for one submission (see docs/instructor.md, "The trust model")::
 
     worker      long-lived, numpy already imported; reads one job directory per line on stdin
      └ supervisor   forked per job, root: new mount, network and PID namespaces; builds a tmpfs
-        │           root holding only the stdlib, the allowed packages and an empty /work
+        │           root holding only the stdlib, the allowed packages and an empty /submission
         └ init      PID 1 of the new namespace: chroot, resource limits, unprivileged uid;
            │        runs the submission's cells once (its top-level code)
            └ runner forked per graded test from that state: resets cwd/env/stdout/recursion
@@ -194,7 +194,7 @@ def _mkdirs(path: str, mode: int = 0o755) -> None:
 
 
 def build_root(root: str, cfg: dict) -> None:
-    """Mount a tmpfs at ``root`` holding read-only views of what Python needs, and /work.
+    """Mount a tmpfs at ``root`` holding read-only views of what Python needs, and /submission.
 
     Every view keeps its host path (numpy's lazily imported submodules are found through
     their host paths); the writable work directory has a path none of them uses.
@@ -231,7 +231,7 @@ def build_root(root: str, cfg: dict) -> None:
     size = int(cfg["limits"]["disk_mb"])
     mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=0700")
     os.chown(work, cfg["uid"], cfg["gid"])
-    # Nothing but /work is writable from inside.
+    # Nothing but /submission is writable from inside.
     mount("none", root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
 
 

@@ -78,20 +78,21 @@ class Result:
 def course_settings(course: Path) -> tuple[str, str]:
     """(db_url, course_id) from ``course/nbgrader_config.py``, with nbgrader's defaults.
 
-    Only literal string assignments are read (the file is not executed):
+    The file is loaded the way nbgrader loads it (traitlets' ``PyFileConfigLoader``: it is
+    the instructor's own trusted Python), so computed values such as the release command's
+    ``"sqlite:///" + os.path.join(_root, "gradebook.db")`` or a URL read from the
+    environment select the same gradebook that ``nbgrader export`` and formgrader use.
     ``c.CourseDirectory.db_url = "postgresql://…"`` selects a shared gradebook.
     """
+    from traitlets.config.loader import PyFileConfigLoader
+
     db_url = f"sqlite:///{(course / 'gradebook.db').resolve()}"
     course_id = "default_course"
-    config = course / "nbgrader_config.py"
-    if config.is_file():
-        text = config.read_text(encoding="utf-8", errors="replace")
-        for key in ("db_url", "course_id"):
-            match = re.search(rf"^c\.\w+\.{key}\s*=\s*[rRuU]?['\"]([^'\"]+)['\"]", text, re.M)
-            if match and key == "db_url":
-                db_url = match.group(1)
-            elif match:
-                course_id = match.group(1)
+    if (course / "nbgrader_config.py").is_file():
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+        settings = config.get("CourseDirectory", {})
+        db_url = settings.get("db_url", db_url)
+        course_id = settings.get("course_id", course_id)
     return db_url, course_id
 
 

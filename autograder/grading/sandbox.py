@@ -9,7 +9,7 @@ unprivileged uid so that concurrent sandboxes share no process budget.
 Everything the sandbox needs is written into a fresh job directory (mode 0700, root-only)
 and read by the trusted supervisor *before* the student code starts; the student code
 then sees only a tmpfs root with the standard library, the allowed packages and an empty
-``/work``.
+``/submission``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Limits:
     test_s: float = 10.0  # one test cell's cases (each test has its own budget)
     memory_mb: int = 1024  # address space
     file_mb: int = 16  # largest file the student code may write (and its captured output)
-    disk_mb: int = 64  # the private /work tmpfs
+    disk_mb: int = 64  # the private /submission tmpfs
     processes: int = 32  # per uid, only enforced when the grader runs as root
 
     def as_dict(self) -> dict:
@@ -116,9 +116,9 @@ def stdlib_dirs() -> tuple[list[str], list[str], list[str]]:
 
 
 def work_path(bound: list[str]) -> str:
-    """The student's writable directory inside the sandbox: ``/work`` unless a read-only
-    view lives under it (a venv in /work/...), then the first free alternative."""
-    for candidate in ("/work", "/home/student", "/sandbox-work"):
+    """The student's writable directory inside the sandbox: ``/submission`` unless a read-only
+    view lives under it (say, a venv installed below that path), then the first free alternative."""
+    for candidate in ("/submission", "/home/student", "/sandbox-work"):
         if not any(p == candidate or p.startswith(candidate + "/") for p in bound):
             return candidate
     raise RuntimeError("no free path for the sandbox's work directory")

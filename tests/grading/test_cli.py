@@ -190,3 +190,27 @@ def test_bad_student_id_is_an_operator_error(tmp_path):
     """Is a --student id that would escape the course folder refused with status 2?"""
     proc = run_cli("grade", ASSIGNMENT, "--course", str(tmp_path), "--student", "../x")
     assert proc.returncode == 2
+
+
+def test_release_grade_then_nbgrader_export_share_one_gradebook(tmp_path):
+    """Instructor's path: after `release` writes the course config, do `grade`, our `export`
+    and nbgrader's own `export` all see the same gradebook and the same score?"""
+    course = tmp_path / "course"
+    released = run_cli("release", ASSIGNMENT, "--course", str(course), "--no-check")
+    assert released.returncode == 0, released.stderr[-2000:]
+    submit(course, "alice", notebook())
+    assert run_cli("grade", ASSIGNMENT, "--course", str(course)).returncode == 0
+    assert export_json(course)["alice"]["score"] == battery().max_score
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    assert float(rows["alice"]["score"]) == battery().max_score

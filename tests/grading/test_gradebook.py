@@ -14,15 +14,24 @@ ASSIGNMENT = "ps1_information"
 
 
 def test_course_settings_read_db_url_and_course_id(tmp_path):
-    """Are a shared db_url and a course_id read from nbgrader_config.py without running it?"""
+    """Are a shared db_url and a course_id read from nbgrader_config.py?"""
     (tmp_path / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         "c.CourseDirectory.db_url = 'postgresql://grader@db/course'\n"
-        'c.CourseDirectory.course_id = "xent101"\n'
-        "import os; os._exit(1)  # never executed\n",
+        'c.CourseDirectory.course_id = "xent101"\n',
         encoding="utf-8",
     )
     assert gradebook.course_settings(tmp_path) == ("postgresql://grader@db/course", "xent101")
+
+
+def test_course_settings_follow_the_config_that_release_writes(tmp_path):
+    """Does the grader use the gradebook that `release` configured (a computed db_url, the
+    one `nbgrader export` reads), not an in-memory database?"""
+    from autograder.release import write_config
+
+    write_config(tmp_path)
+    url, _ = gradebook.course_settings(tmp_path)
+    assert url == "sqlite:///" + str(tmp_path.resolve() / "gradebook.db")
 
 
 def test_course_settings_default_to_sqlite_in_the_course(tmp_path):
