@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from grading_helpers import (
@@ -43,6 +44,22 @@ def _grade(course, *extra, env=None):
                     os.environ[k] = v
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
+
+
+def nbgrader_export(course: Path) -> dict[str, dict]:
+    """Run nbgrader's own `export` in ``course``; its grades.csv rows keyed by student."""
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    proc = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "export"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
 
 
 @pytest.fixture(scope="module")
@@ -159,18 +176,7 @@ def test_nbgrader_export_reads_our_gradebook(regraded):
     (course / "nbgrader_config.py").write_text(
         f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\n", encoding="utf-8"
     )
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "export"],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    rows = nbgrader_export(course)
     assert float(rows["keeper"]["score"]) == battery().max_score
     assert float(rows["improver"]["score"]) == battery().max_score
 
@@ -201,16 +207,5 @@ def test_release_grade_then_nbgrader_export_share_one_gradebook(tmp_path):
     submit(course, "alice", notebook())
     assert run_cli("grade", ASSIGNMENT, "--course", str(course)).returncode == 0
     assert export_json(course)["alice"]["score"] == battery().max_score
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "export"],
-        cwd=course,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = {r["student_id"]: r for r in csv.DictReader((course / "grades.csv").open())}
+    rows = nbgrader_export(course)
     assert float(rows["alice"]["score"]) == battery().max_score
