@@ -209,3 +209,25 @@ def test_release_grade_then_nbgrader_export_share_one_gradebook(tmp_path):
     assert export_json(course)["alice"]["score"] == battery().max_score
     rows = nbgrader_export(course)
     assert float(rows["alice"]["score"]) == battery().max_score
+
+
+def test_export_into_a_closed_pipe_is_quiet(regraded):
+    """Does `export | head` end quietly (exit 0, no BrokenPipeError traceback) when the
+    reader has already gone?"""
+    course = regraded[0]
+    env = dict(os.environ)
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograder", "export", "--course", str(course)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
