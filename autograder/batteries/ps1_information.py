@@ -42,6 +42,7 @@ def _build() -> Battery:
             Case((a([0.25, 0.125]),)),
             Case((0.125,), {"base": 2}, category="base"),
             Case((0.01,), {"base": 10}, category="base"),
+            Case((0.0,), category="impossible"),
             # hidden
             Case((rng.random(7) * 0.98 + 0.01,), category="random"),
             Case((rng.random((3, 4)) * 0.98 + 0.01,), category="random"),

@@ -126,6 +126,20 @@ WRONG = [
     """,
     ),
     Wrong(
+        "entropy ignores the axis argument (always the last axis)",
+        PS1,
+        "entropy",
+        "test_entropy_axis",
+        "requested axis",
+        """
+        def entropy(p, *, axis=-1, base=None):
+            p = np.asarray(p, dtype=float)
+            terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+            h = -terms.sum(axis=-1)
+            return h if base is None else h / np.log(base)
+    """,
+    ),
+    Wrong(
         "entropy sums the whole batch",
         PS1,
         "entropy",
@@ -265,6 +279,17 @@ WRONG = [
     """,
     ),
     Wrong(
+        "log_sigmoid as -log(1 + exp(-z))",
+        PS3,
+        "log_sigmoid",
+        "test_log_sigmoid",
+        "-log(1 + exp(-z))",
+        """
+        def log_sigmoid(z):
+            return -np.log(1 + np.exp(-np.asarray(z, dtype=float)))
+    """,
+    ),
+    Wrong(
         "logsumexp without the max shift",
         PS3,
         "logsumexp",
@@ -351,6 +376,20 @@ WRONG = [
             z = np.asarray(z, dtype=float)
             e = np.exp(z - z.max())
             s = (e / e.sum()).ravel()
+            return np.diag(s) - np.outer(s, s)
+    """,
+    ),
+    Wrong(
+        "softmax_jacobian with np.diag and np.outer (crashes on a batch)",
+        PS3,
+        "softmax_jacobian",
+        "test_softmax_jacobian",
+        "raised ValueError (on a 'batch' check)",
+        """
+        def softmax_jacobian(z):
+            z = np.asarray(z, dtype=float)
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            s = e / e.sum(axis=-1, keepdims=True)
             return np.diag(s) - np.outer(s, s)
     """,
     ),
