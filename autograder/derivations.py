@@ -39,6 +39,7 @@ import numpy as np
 import sympy as sp
 
 __all__ = [
+    "bernoulli_negative_log_likelihood",
     "beta",
     "binary_cross_entropy_grad",
     "binary_entropy_derivative",
@@ -635,12 +636,75 @@ def binary_cross_entropy_grad() -> sp.Expr:
     Used in the chapters *Cross-entropy* and *Cross-entropy meets softmax and sigmoid*
     (``book/cross_entropy.md``, ``book/cross_entropy_meets_softmax.md``).
     """
-    grad = sp.diff(-(y * sp.log(q) + (1 - y) * sp.log(1 - q)), q)
-    # SymPy factors this as (y − q)/(q(q − 1)); negate the numerator and the last factor of
+    return _textbook_bce_grad(sp.diff(-(y * sp.log(q) + (1 - y) * sp.log(1 - q)), q))
+
+
+def _textbook_bce_grad(grad: sp.Expr) -> sp.Expr:
+    """Write the derivative of binary cross-entropy in q as (q − y)/(q(1 − q))."""
+    # SymPy factors it as (y − q)/(q(q − 1)); negate the numerator and the last factor of
     # the denominator to get the textbook (q − y)/(q(1 − q)).
     num, den = sp.fraction(sp.factor(grad))
     *others, last = den.as_ordered_factors()
     return sp.Mul(-num, sp.Pow(sp.Mul(*others, -last), -1))
+
+
+@functools.lru_cache(maxsize=1)
+def _bernoulli_negative_log_likelihood() -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    likelihood = q**y * (1 - q) ** (1 - y)
+    # log(a^b) = b·log(a) needs a > 0. q is positive by assumption; 1 − q is too (q is a
+    # probability strictly inside (0, 1)), so name it by a positive symbol while the
+    # logarithm is expanded, instead of forcing the expansion blindly.
+    r = sp.Dummy("r", positive=True)
+    nll = sp.expand_log(-sp.log(likelihood.subs(1 - q, r))).subs(r, 1 - q)
+    grad_q = _textbook_bce_grad(sp.diff(nll, q))
+    # On a sigmoid output q = σ(z) the chain rule's σ′ = σ(1 − σ) cancels the denominators.
+    grad_z = sp.expand(sp.cancel(sp.diff(nll.subs(q, sigma(z)), z)))
+    return likelihood, nll, grad_q, grad_z
+
+
+def bernoulli_negative_log_likelihood() -> dict:
+    r"""Derive binary cross-entropy as the negative log-likelihood of a Bernoulli model.
+
+    A model that predicts :math:`P(y = 1) = q` gives a label :math:`y \in \{0, 1\}` the
+    likelihood below; its negative logarithm is binary cross-entropy, whose derivatives in
+    the probability :math:`q` and, on a sigmoid output :math:`q = \sigma(z)`, in the logit
+    :math:`z` are
+
+    .. math::
+
+        P(y) = q^{y} (1 - q)^{1 - y}, \qquad
+        -\log P(y) = -y \log q - (1 - y)\log(1 - q), \qquad
+        \frac{\partial}{\partial q} = \frac{q - y}{q(1 - q)}, \qquad
+        \frac{\partial}{\partial z} = \sigma(z) - y.
+
+    With a soft target :math:`y \in [0, 1]` the same ``"nll"`` is the cross-entropy between
+    the Bernoulli distributions :math:`(y, 1 - y)` and :math:`(q, 1 - q)`. SymPy expands
+    the logarithm of the likelihood and differentiates; the two derivatives are those of
+    :func:`binary_cross_entropy_grad` and :func:`sigmoid_cross_entropy_grad`.
+
+    Returns
+    -------
+    dict
+        ``"likelihood"``: :math:`q^y (1 - q)^{1 - y}`;
+        ``"nll"``: its negative logarithm, the binary cross-entropy;
+        ``"grad_q"``: the derivative of ``"nll"`` in ``q``;
+        ``"grad_z"``: the derivative of ``"nll"`` with ``q = sigma(z)``, in ``z``.
+        All in the module symbols ``q``, ``y`` and ``z``.
+
+    Examples
+    --------
+    >>> result = bernoulli_negative_log_likelihood()
+    >>> result["nll"]
+    -y*log(q) - (1 - y)*log(1 - q)
+    >>> result["grad_q"], result["grad_z"]
+    ((q - y)/(q*(1 - q)), -y + sigma(z))
+
+    Notes
+    -----
+    Used in the chapter *Cross-entropy* (``book/cross_entropy.md``).
+    """
+    likelihood, nll, grad_q, grad_z = _bernoulli_negative_log_likelihood()
+    return {"likelihood": likelihood, "nll": nll, "grad_q": grad_q, "grad_z": grad_z}
 
 
 @functools.lru_cache(maxsize=1)

@@ -391,6 +391,101 @@ def test_binary_cross_entropy_grad_matches_reference_and_differences(rng):
         np.testing.assert_allclose(exact, fd, rtol=FD_RTOL, atol=FD_ATOL)
 
 
+def test_bernoulli_negative_log_likelihood_symbolic():
+    """Is −log(q^y (1 − q)^(1−y)) the BCE formula, with derivatives (q − y)/(q(1 − q)), σ − y?"""
+    result = D.bernoulli_negative_log_likelihood()
+    assert set(result) == {"likelihood", "nll", "grad_q", "grad_z"}
+    # only module symbols: the positive stand-in for 1 − q must not leak out
+    assert {key: expr.free_symbols for key, expr in result.items()} == {
+        "likelihood": {q, y},
+        "nll": {q, y},
+        "grad_q": {q, y},
+        "grad_z": {z, y},
+    }
+    assert is_zero(result["likelihood"] - q**y * (1 - q) ** (1 - y))
+    assert is_zero(result["nll"] - (-y * sp.log(q) - (1 - y) * sp.log(1 - q)))
+    assert is_zero(result["grad_q"] - (q - y) / (q * (1 - q)))
+    assert is_zero(result["grad_z"] - (sigma(z) - y))
+    # The likelihood picks q for a positive label and 1 − q for a negative one.
+    assert result["likelihood"].subs(y, 1) == q
+    assert result["likelihood"].subs(y, 0) == 1 - q
+    assert result["nll"].subs(y, 1) == -sp.log(q)
+    # The same formulas as the dedicated derivations, in the same printed form.
+    assert D.to_latex(result["grad_q"]) == D.to_latex(D.binary_cross_entropy_grad())
+    assert D.to_latex(result["grad_z"]) == r"\sigma{\left(z \right)} - y"
+
+
+def test_bernoulli_negative_log_likelihood_chain_rule_in_the_exponential_form():
+    """Is grad_z the derivative of the NLL at q = 1/(1 + e^{−z}), and grad_q·σ′ at q = σ(z)?"""
+    result = D.bernoulli_negative_log_likelihood()
+    in_z = result["nll"].subs(q, 1 / (1 + sp.exp(-z)))
+    assert is_zero(result["grad_z"].rewrite(sp.exp) - sp.diff(in_z, z))
+    chain = result["grad_q"].subs(q, sigma(z)) * D.sigmoid_derivative()
+    assert is_zero(chain - result["grad_z"])
+
+
+def test_bernoulli_negative_log_likelihood_matches_reference_bce(rng):
+    """Do the NLL and its q-derivative equal binary_cross_entropy(_grad) with reduction="sum"?"""
+    result = D.bernoulli_negative_log_likelihood()
+    probs = np.linspace(0.01, 0.99, 50)
+    for target in (np.zeros_like(probs), np.ones_like(probs), rng.uniform(size=probs.size)):
+        points = np.column_stack([probs, target])
+        exact_loss = mp_eval(result["nll"], [q, y], points)
+        exact_grad = mp_eval(result["grad_q"], [q, y], points)
+        loss = [
+            classification.binary_cross_entropy(qv, yv, reduction="sum")
+            for qv, yv in zip(probs, target, strict=True)
+        ]
+        np.testing.assert_allclose(loss, exact_loss, rtol=1e-13, atol=ATOL)
+        reference = classification.binary_cross_entropy_grad(probs, target, reduction="sum")
+        np.testing.assert_allclose(reference, exact_grad, rtol=1e-13, atol=ATOL)
+        # lambdified in NumPy, as the book evaluates it
+        numpy_grad = sp.lambdify([q, y], result["grad_q"], "numpy")(probs, target)
+        np.testing.assert_allclose(numpy_grad, reference, rtol=1e-12, atol=ATOL)
+        total = sp.lambdify([q, y], result["nll"], "numpy")(probs, target).sum()
+        assert total == pytest.approx(
+            classification.binary_cross_entropy(probs, target, reduction="sum"), rel=1e-13
+        )
+
+
+def test_bernoulli_negative_log_likelihood_matches_reference_logit_grad(rng):
+    """Does the z-derivative equal sigmoid_cross_entropy_grad(reduction="sum") on a grid?"""
+    grad_z = D.bernoulli_negative_log_likelihood()["grad_z"]
+    logits = np.concatenate([np.linspace(-30, 30, 61), [-800.0, 800.0]])
+    for target in (np.zeros_like(logits), np.ones_like(logits), rng.uniform(size=logits.size)):
+        exact = mp_eval(grad_z, [z, y], np.column_stack([logits, target]))
+        reference = classification.sigmoid_cross_entropy_grad(logits, target, reduction="sum")
+        np.testing.assert_allclose(reference, exact, rtol=RTOL, atol=ATOL)
+        with np.errstate(over="raise", invalid="raise"):
+            numpy_grad = sp.lambdify([z, y], grad_z, "numpy")(logits, target)
+        np.testing.assert_allclose(numpy_grad, reference, rtol=RTOL, atol=ATOL)
+
+
+def test_bernoulli_negative_log_likelihood_matches_central_differences(rng):
+    """Do grad_q and grad_z match central differences of the reference losses?"""
+    result = D.bernoulli_negative_log_likelihood()
+    probs = np.linspace(0.02, 0.98, 49)
+    logits = np.linspace(-12, 12, 49)
+    target = rng.uniform(size=probs.size)
+    grad_q = sp.lambdify([q, y], result["grad_q"])(probs, target)
+    fd_q = elementwise_difference(
+        lambda x: classification.binary_cross_entropy(x, target, reduction="none"), probs, h=1e-7
+    )
+    np.testing.assert_allclose(grad_q, fd_q, rtol=FD_RTOL, atol=FD_ATOL)
+    grad_z = sp.lambdify([z, y], result["grad_z"])(logits, target)
+    fd_z = elementwise_difference(
+        lambda x: classification.sigmoid_cross_entropy(x, target, reduction="none"), logits
+    )
+    np.testing.assert_allclose(grad_z, fd_z, rtol=FD_RTOL, atol=FD_ATOL)
+
+
+def test_bernoulli_negative_log_likelihood_result_is_a_fresh_dict():
+    """Does editing a returned dict leave the next call's result intact?"""
+    first = D.bernoulli_negative_log_likelihood()
+    first["nll"] = sp.S.Zero
+    assert D.bernoulli_negative_log_likelihood()["nll"] != 0
+
+
 def test_sigmoid_cross_entropy_grad_symbolic():
     """Is ∂BCE/∂z equal to σ(z) − y, and to the derivative of the exponential form?"""
     derived = D.sigmoid_cross_entropy_grad()

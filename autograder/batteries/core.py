@@ -111,6 +111,9 @@ class Test:
     compare: Callable[[Any, Any, Case], str | None] | None = None
     reference: Callable | None = None
     messages: Mapping[str, str] = field(default_factory=dict)
+    #: numpy floating-point errors that must not happen inside the student's function
+    #: (``np.errstate`` names: "over", "invalid", "divide", "under"); see ``harness.run_case``.
+    raise_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -423,6 +426,12 @@ class Battery:
                 return None
             if outcome.type_name == "NotImplementedError":
                 return NOT_IMPLEMENTED
+            if outcome.type_name == "FloatingPointError" and test.raise_on:
+                return (
+                    f"{category_message} (numpy reported a floating-point "
+                    f"{'/'.join(test.raise_on)} error inside your function, even if the "
+                    "value came out right)"
+                )
             if case.expect_error is not None:
                 got = _shown(outcome.type_name)
                 return f"{category_message} (expected {case.expect_error}, got {got})"

@@ -200,6 +200,10 @@ def run_case(func, test, case):
 
     Warnings (numpy's overflow and divide-by-zero among them) are silenced during the
     call: the output is judged, and a warning on stderr would make nbgrader score a cell 0.
+    A test may instead list numpy floating-point errors in ``raise_on`` (for example
+    ``("over", "invalid")``): those then raise ``FloatingPointError`` inside the student's
+    function, which becomes a :class:`Raised` outcome. The sigmoid test uses it, because
+    ``1 / (1 + exp(-z))`` overflows yet returns the right value.
     """
     args = resolve(tuple(_get(case, "args", ()) or ()))
     kwargs = resolve(dict(_get(case, "kwargs", {}) or {}))
@@ -207,7 +211,8 @@ def run_case(func, test, case):
     if protocol not in ("call", "sympy"):
         raise ValueError(f"unknown protocol {protocol!r}")  # a battery bug, not the student's
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        raise_on = {kind: "raise" for kind in (_get(test, "raise_on", ()) or ())}
+        with warnings.catch_warnings(), np.errstate(all="ignore"), np.errstate(**raise_on):
             warnings.simplefilter("ignore")
             value = func(*args, **kwargs)
             if protocol == "sympy":

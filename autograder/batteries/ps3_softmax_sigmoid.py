@@ -6,13 +6,13 @@ and ±1e4 (``exp`` overflows past 709.78), rows whose logits are all very negati
 unshifted exponentials underflow to 0/0), a dominant logit far above the rest
 (``log(softmax)`` gives ``log 0``), masked ``-inf`` entries, ties, C = 1, batches and axes.
 
-The battery judges values only (the harness silences numpy's warnings), so the naive
-``1 / (1 + np.exp(-z))`` passes ``test_sigmoid`` here: it overflows for very negative ``z``
-but its values are right within atol (it returns 0 only below z ≈ -709.8, where σ(z) is
-below 1e-308). Rejecting it by value would need a relative tolerance on subnormal results,
-which would also reject the correct tanh form ``(1 + tanh(z / 2)) / 2`` (already exactly 0
-at z = -38). The notebook's visible check runs ``sigmoid(±1000)`` under
-``np.errstate(over="raise")`` to flag the overflow instead.
+Values alone cannot reject the naive ``1 / (1 + np.exp(-z))``: it overflows for very
+negative ``z``, yet returns 0 only below z ≈ -709.8, where σ(z) is below 1e-308, and a
+relative tolerance on such subnormal results would also reject the correct tanh form
+``(1 + tanh(z / 2)) / 2`` (already exactly 0 at z = -38). So ``test_sigmoid`` runs the
+student's function with ``raise_on=("over", "invalid")``: numpy raises inside it on
+overflow, exactly as the notebook's visible check does with ``np.errstate(over="raise")``,
+and the grader and the notebook agree.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ def _build() -> Battery:
             Case((a([[-1e4], [1e4]]),), category="overflow"),
             Case((a([1e-12, -1e-12, 36.0, -36.0]),), category="value"),
         ],
+        raise_on=("over", "invalid"),
     )
     log_sigmoid = Test(
         "test_log_sigmoid",

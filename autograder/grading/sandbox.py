@@ -175,7 +175,7 @@ def write_job(
             {
                 "grade_id": test.grade_id,
                 "function": test.function,
-                "test": {"protocol": test.protocol},
+                "test": {"protocol": test.protocol, "raise_on": list(test.raise_on)},
                 "cases": cases,
             }
         )

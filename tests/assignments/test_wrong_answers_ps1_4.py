@@ -268,6 +268,17 @@ WRONG = [
     """,
     ),
     Wrong(
+        "sigmoid as 1 / (1 + exp(-z)): right values, but exp overflows for z near -1000",
+        PS3,
+        "sigmoid",
+        "test_sigmoid",
+        "floating-point over",
+        """
+        def sigmoid(z):
+            return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))
+    """,
+    ),
+    Wrong(
         "log_sigmoid as log(sigmoid)",
         PS3,
         "log_sigmoid",

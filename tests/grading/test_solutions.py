@@ -7,6 +7,7 @@ This ties the three parts together: the source notebook (solutions/), its batter
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -33,3 +34,24 @@ def test_solution_gets_full_marks(tmp_path, assignment):
     assert not failed, failed
     assert result.score == load(assignment).max_score
     assert (tmp_path / "feedback" / "solution" / assignment / f"{assignment}.html").is_file()
+
+
+def test_sandbox_raises_on_overflow_where_the_battery_asks(tmp_path):
+    """Does the sandbox honour a test's ``raise_on``, so the naive sigmoid
+    ``1 / (1 + exp(-z))``, right in value but overflowing, loses test_sigmoid there too?"""
+    assignment = "ps3_softmax_sigmoid"
+    nb = json.loads((REPO / "solutions" / assignment / f"{assignment}.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sigmoid":
+            cell["source"] = (
+                "import numpy as np\n\n\ndef sigmoid(z):\n"
+                "    return 1 / (1 + np.exp(-np.asarray(z, dtype=float)))\n"
+            )
+    folder = tmp_path / "submitted" / "naive" / assignment
+    folder.mkdir(parents=True)
+    (folder / f"{assignment}.ipynb").write_text(json.dumps(nb))
+    (outcome,) = engine.grade_assignment(tmp_path, assignment, ["naive"])
+    scores = {t.grade_id: t for t in outcome.result.tests}
+    assert scores["test_sigmoid"].score == 0
+    assert "floating-point over" in scores["test_sigmoid"].message
+    assert scores["test_softmax"].score == scores["test_softmax"].max_score
