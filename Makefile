@@ -59,4 +59,4 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf _build _static_mathjax $(COURSE) .jupyter_cache book/_downloads
+	rm -rf _build _static_mathjax $(COURSE) .jupyter_cache test-artifacts
