@@ -14,6 +14,7 @@ import ast
 import datetime as dt
 import json
 import queue
+import re
 import shutil
 import tempfile
 import threading
@@ -36,7 +37,7 @@ class Outcome:
     features: dict = field(default_factory=dict)
     sandbox_notes: list[str] = field(default_factory=list)
     action: str = ""  # what the gradebook write did: "recorded", "kept earlier", or an error
-    notebook: dict | None = None  # the submission as read, for the formgrader's copy
+    notebook: dict | None = None  # the submission as read (see autograded_copy)
 
 
 def packages_for(battery) -> list[str]:
@@ -223,7 +224,8 @@ def grade_assignment(
         todo.put(s)
     done: queue.Queue = queue.Queue()
     try:
-        gradebook.ensure_assignment(gb, assignment, battery, _source_notebook(course, assignment))
+        source = _source_notebook(course, assignment)
+        gradebook.ensure_assignment(gb, assignment, battery, source)
         jobs = max(1, min(jobs, len(students) or 1))
         threads = [
             threading.Thread(
@@ -248,7 +250,7 @@ def grade_assignment(
             if r.status != "missing":
                 feedback.write(course, r, outcome.cell_errors)
             if action == "recorded" and r.status == "graded" and outcome.notebook:
-                _write_autograded(course, r, outcome.notebook)
+                _write_autograded(course, r, outcome.notebook, source)
             outcomes.append(outcome)
             if on_result:
                 on_result(outcome, action)
@@ -262,14 +264,134 @@ def grade_assignment(
     return outcomes
 
 
-def _write_autograded(course: Path, result: Result, nb: dict) -> None:
+def _write_autograded(course: Path, result: Result, nb: dict, source: dict | None) -> None:
     """Keep the graded notebook where nbgrader's formgrader looks for it
-    (``autograded/<student>/<a>/<a>.ipynb``), for the manual grading of written answers."""
+    (``autograded/<student>/<a>/<a>.ipynb``), for the manual grading of written answers.
+
+    What is written is :func:`autograded_copy`, never the submission as read.
+    """
     folder = course / "autograded" / result.student / result.assignment
     folder.mkdir(parents=True, exist_ok=True)
-    nb = {k: v for k, v in nb.items() if k != "upgraded_from"}
-    nb.setdefault("nbformat_minor", 0)
-    (folder / f"{result.assignment}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    text = json.dumps(autograded_copy(nb, source), indent=1, ensure_ascii=False)
+    (folder / f"{result.assignment}.ipynb").write_text(text, encoding="utf-8")
+
+
+#: A ``<`` that could open an HTML tag, comment or declaration (CommonMark raw HTML and
+#: HTML blocks, and browsers, all need an ASCII letter, ``/``, ``!`` or ``?`` right after it).
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def autograded_copy(submitted: dict, source: dict | None) -> dict:
+    """The notebook the instructor sees in nbgrader's formgrader, built like nbgrader's own
+    ``autograde`` (OverwriteCells, ClearOutput) but stricter, since the page renders as HTML
+    in the instructor's browser and nothing in a submission is trusted:
+
+    - every cell is rebuilt from its type and source alone: no outputs (a stored
+      ``display_data`` with ``<script>``, a forged "passed"), no execution counts, no
+      attachments, no metadata except nbgrader's;
+    - a cell whose ``grade_id`` is a test or locked cell of ``source`` is the source's cell
+      (hidden tests included: the copy is for the instructor), and such a cell the student
+      deleted is put back after the source cell it follows (a deleted manually graded
+      answer comes back empty);
+    - an answer cell (``solution``) keeps the student's source under the source's nbgrader
+      metadata and cell type, so the formgrader finds it by ``grade_id`` with the
+      instructor's points;
+    - any other test-like cell (a duplicate or invented ``grade_id``, hidden-test markers)
+      is dropped: the grader never ran it; other cells are kept without nbgrader metadata;
+    - in the student's Markdown (and raw cells, written as Markdown) a space is put after each
+      ``<`` that could open an HTML tag, so no raw HTML reaches the page (the formgrader's
+      template does not sanitise Markdown); the text reads the same and TeX ignores spaces.
+    """
+    source = source if isinstance(source, dict) else {}
+    linked: dict[str, dict] = {}  # grade_id -> the source's cell (first occurrence)
+    for cell in _cells(source):
+        gid = _grade_id(cell)
+        if gid is not None:
+            linked.setdefault(gid, cell)
+    fixed = {gid for gid, cell in linked.items() if _is_fixed(cell)}
+    out: list[tuple[str | None, dict]] = []  # (grade_id of the source cell it stands for, cell)
+    for cell in _cells(submitted):
+        gid = _grade_id(cell)
+        if gid in linked and gid not in {g for g, _ in out}:
+            if gid in fixed:
+                out.append((gid, _rebuilt(linked[gid], trusted=True)))
+            else:
+                answer = dict(cell, cell_type=linked[gid].get("cell_type"))
+                answer["metadata"] = {"nbgrader": linked[gid]["metadata"]["nbgrader"]}
+                out.append((gid, _rebuilt(answer, trusted=False)))
+        elif not notebook.is_test_cell(cell, fixed):
+            out.append((None, _rebuilt(dict(cell, metadata={}), trusted=False)))
+    present = {g for g, _ in out}
+    anchor = -1  # index in out of the last source cell with a grade_id placed so far
+    between: set[str] = set()  # texts of the source's other cells since then
+    for cell in _cells(source):
+        gid = _grade_id(cell)
+        if gid is None or linked[gid] is not cell:
+            between.add(_rebuilt(cell, trusted=False)["source"])
+            continue
+        if gid in present:
+            anchor = next(i for i, (g, _) in enumerate(out) if g == gid)
+        elif gid in fixed or _nbgrader_meta(cell).get("grade"):
+            # a missing manually graded answer comes back empty, so it can be given 0
+            missing = cell if gid in fixed else dict(cell, source="")
+            anchor += 1  # after the previous graded cell and the unchanged cells following it
+            while (
+                anchor < len(out) and out[anchor][0] is None and out[anchor][1]["source"] in between
+            ):
+                anchor += 1
+            out.insert(anchor, (gid, _rebuilt(missing, trusted=True)))
+        between = set()
+    meta = source.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    return {
+        "cells": [cell for _, cell in out],
+        "metadata": {k: meta[k] for k in ("kernelspec", "language_info") if k in meta},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
+
+
+def _cells(nb: dict) -> list[dict]:
+    cells = nb.get("cells")
+    return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
+
+
+def _nbgrader_meta(cell: dict) -> dict:
+    meta = cell.get("metadata")
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def _grade_id(cell: dict) -> str | None:
+    gid = _nbgrader_meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
+
+
+def _is_fixed(cell: dict) -> bool:
+    """Is this source cell one the student may not change (a test cell, a locked cell)?"""
+    meta = _nbgrader_meta(cell)
+    return not meta.get("solution") and bool(meta.get("grade") or meta.get("locked"))
+
+
+def _rebuilt(cell: dict, *, trusted: bool) -> dict:
+    """A fresh nbformat-4 cell from ``cell``'s type, source and nbgrader metadata only."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(s for s in source if isinstance(s, str))
+    source = source if isinstance(source, str) else ""
+    nbg = _nbgrader_meta(cell)
+    metadata = {"nbgrader": dict(nbg)} if nbg else {}
+    if cell.get("cell_type") == "code":
+        return {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": metadata,
+            "outputs": [],
+            "source": source,
+        }
+    if not trusted:
+        source = _TAG_OPEN.sub("< ", source)
+    return {"cell_type": "markdown", "metadata": metadata, "source": source}
 
 
 def _serve(course, assignment, slot, scratch, limits, todo: queue.Queue, done: queue.Queue):
