@@ -145,11 +145,20 @@ def _plain(value, depth: int = 0):
     Lists stay lists (a list where an array is expected is then reported as such).
     """
     kind = type(value)
+    if kind is int and not -(2**63) <= value < 2**64:
+        try:  # an honest `10**400` must fail with a message, not crash the judge
+            float(value)
+        except OverflowError:
+            raise _Reject(
+                "type", "your function returned an integer too large for a float64 (over 1e308)"
+            ) from None
     if value is None or kind in (bool, int, float):
         return value
     if kind is np.ndarray:
-        if value.dtype.kind not in "biuf":
-            raise _Reject("type", f"return a numpy array of float64, got dtype {value.dtype}")
+        if value.dtype.kind not in "biuf" or value.dtype.fields is not None:
+            raise _Reject(
+                "type", f"return a numpy array of float64, got dtype kind {value.dtype.kind!r}"
+            )
         return np.array(value, dtype=value.dtype, copy=True)
     if kind in _NUMPY_SCALARS:
         return np.array(value, dtype=value.dtype, copy=True)
@@ -177,7 +186,8 @@ def _check_type(value, expected: np.ndarray):
     if expected.ndim == 0:
         arr = np.array(value, copy=True)
         if arr.ndim != 0:
-            raise _Reject("shape", f"return a single number (shape ()), not shape {arr.shape}")
+            shown = _shape_shown(arr.shape, ())
+            raise _Reject("shape", f"return a single number (shape ()), not {shown}")
     else:
         if type(value) is not np.ndarray:
             raise _Reject(
@@ -192,8 +202,26 @@ def _check_type(value, expected: np.ndarray):
     elif expected.dtype.kind in "biu" and arr.dtype.kind not in "biu":
         raise _Reject("dtype", f"return integers, got {arr.dtype}")
     if arr.shape != expected.shape:
-        raise _Reject("shape", f"expected shape {expected.shape}, got shape {arr.shape}")
+        shown = _shape_shown(arr.shape, expected.shape)
+        raise _Reject("shape", f"expected shape {expected.shape}, got {shown}")
     return arr
+
+
+def _shape_shown(shape: tuple, expected_shape: tuple) -> str:
+    """A returned array's shape as feedback may show it.
+
+    A shape is a row of free integers: code that saw hidden inputs could write them into
+    it. It is shown exactly when it is near the expected one (at most one more dimension,
+    no size above the largest expected size + 1: the honest mistakes, ``(n, 1)``, ``(n, n)``,
+    ``(1,)``), otherwise only by its number of dimensions.
+
+    >>> _shape_shown((3, 1), (3,)), _shape_shown((7, 250), (3,))
+    ('shape (3, 1)', 'an array of 2 dimension(s) and other sizes')
+    """
+    limit = max(expected_shape, default=1) + 1
+    if len(shape) <= len(expected_shape) + 1 and all(n <= limit for n in shape):
+        return f"shape {shape}"
+    return f"an array of {len(shape)} dimension(s) and other sizes"
 
 
 def _compare_arrays(arr: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> None:
@@ -281,6 +309,10 @@ def _shown(type_name: str) -> str:
     if isinstance(builtin, type) and issubclass(builtin, BaseException):
         return type_name
     return "an exception of a type defined in your code"
+
+
+#: Public name of :func:`_shown`, for the grader's reading of sandbox reports.
+exception_name = _shown
 
 
 def _root(module_name) -> str:
@@ -449,15 +481,27 @@ class Battery:
             return f"{category_message} (expected {case.expect_error}, but a value was returned)"
         rtol = test.rtol if case.rtol is None else case.rtol
         atol = test.atol if case.atol is None else case.atol
+        expected = self.expected(test, case)  # a failure here is the grader's own bug
         try:
-            value = _plain(outcome.value)
-            expected = self.expected(test, case)
+            return self._judge_value_of(test, case, outcome.value, expected, rtol, atol)
+        except Exception as exc:  # a value too odd for the checks: the student's failure
+            return (
+                "your result could not be checked: return plain numbers or numpy arrays "
+                f"({_shown(type(exc).__name__)} while reading it)"
+            )
+
+    def _judge_value_of(self, test: Test, case: Case, value, expected, rtol, atol) -> str | None:
+        """Judge a returned ``value`` against ``expected``; ``None`` when it passes."""
+        category_message = self.message_for(test, case.category)
+        try:
+            value = _plain(value)
             if test.compare is not None:
                 try:
                     reason = test.compare(value, expected, case)
                 except Exception as exc:  # a result too malformed for the compare hook
                     raise _Reject(
-                        "type", f"your result has the wrong structure ({type(exc).__name__})"
+                        "type",
+                        f"your result has the wrong structure ({_shown(type(exc).__name__)})",
                     ) from None
                 if reason:
                     raise _Reject("value", str(reason))

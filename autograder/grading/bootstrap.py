@@ -11,7 +11,8 @@ Process tree for one submission (see docs/instructor.md, "The trust model")::
         └ init      PID 1 of the new namespace: chroot, resource limits, unprivileged uid;
            │        runs the submission's cells once (its top-level code)
            └ runner forked per graded test from that state: resets cwd/env/stdout/recursion
-                    limit, calls the student's function on each case, writes plain data
+                    limit, calls the student's function on each case, writes plain data;
+                    limited in CPU time (``test_s``), with a wall-clock backstop
 
 Only plain data leaves the sandbox: ``test_<k>.json`` (JSON, non-finite floats tagged) and
 ``test_<k>.npz`` (read by the grader with ``allow_pickle=False``). The supervisor copies
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import math
 import os
 import resource
 import select
@@ -134,30 +136,44 @@ def encode(value, arrays: list):
     return {"__unsupported__": f"{kind.__module__}.{kind.__qualname__}"}
 
 
-def decode(tree, arrays):
-    """Inverse of :func:`encode`; ``arrays`` maps ``"a<i>"`` to ndarrays."""
+def decode(tree, arrays, shown=None):
+    """Inverse of :func:`encode`; ``arrays`` maps ``"a<i>"`` to ndarrays.
+
+    ``shown``: an optional function mapping an unsupported type's name (untrusted text from
+    the sandbox) to the name feedback may show. Malformed trees raise ``ValueError``.
+    """
     if isinstance(tree, list):
-        return [decode(v, arrays) for v in tree]
+        return [decode(v, arrays, shown) for v in tree]
     if not isinstance(tree, dict):
-        return tree
+        if tree is None or type(tree) in (bool, int, float, str):
+            return tree
+        raise ValueError("not plain data")
     if "__nd__" in tree:
-        return arrays[f"a{int(tree['__nd__'])}"]
+        return arrays[f"a{_index(tree['__nd__'])}"]
     if "__np__" in tree:
-        arr = arrays[f"a{int(tree['__np__'])}"]
+        arr = arrays[f"a{_index(tree['__np__'])}"]
         return arr[()] if arr.ndim == 0 else arr
     if "__float__" in tree:
-        return float(tree["__float__"])
+        return float(str(tree["__float__"]))
     if "__int__" in tree:
-        return int(tree["__int__"])
-    if "__tuple__" in tree:
-        return tuple(decode(v, arrays) for v in tree["__tuple__"])
-    if "__dict__" in tree:
-        return {str(k): decode(v, arrays) for k, v in tree["__dict__"].items()}
+        return int(str(tree["__int__"]))
+    if "__tuple__" in tree and isinstance(tree["__tuple__"], list):
+        return tuple(decode(v, arrays, shown) for v in tree["__tuple__"])
+    if "__dict__" in tree and isinstance(tree["__dict__"], dict):
+        return {str(k): decode(v, arrays, shown) for k, v in tree["__dict__"].items()}
     if "__unsupported__" in tree:
-        return unsupported(str(tree["__unsupported__"]))
+        name = str(tree["__unsupported__"])
+        return unsupported(shown(name) if shown is not None else name)
     if "__fref__" in tree:
         return FunctionRef(str(tree["__fref__"]))
-    raise ValueError(f"unknown tag in plain data: {sorted(tree)[:3]}")
+    raise ValueError("unknown tag in plain data")
+
+
+def _index(value) -> int:
+    """An array index from the JSON side: a plain non-negative int of sane size."""
+    if type(value) is not int or not 0 <= value < 1_000_000:
+        raise ValueError("bad array index")
+    return value
 
 
 #: Replaced by the harness's own class once it is loaded (the markers must be its instances).
@@ -362,7 +378,7 @@ def supervise(job_dir: str) -> int:
     captured = bytearray()
     limits = cfg["limits"]
     deadline = time.monotonic() + limits["wall_s"]
-    test_budget = len(tests) * (limits["test_s"] + 1.5) + 5
+    test_budget = len(tests) * (per_test_wall_s(limits["test_s"]) + 1.5) + 5
     status, detail = _wait(
         pid, deadline, drain=(read_end, captured), extend=(phase_read, test_budget)
     )
@@ -547,8 +563,8 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness, phase_fd: i
 
 
 def _describe(exc: BaseException) -> str:
-    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return text[:500]
+    """Only the exception's type name: the grader shows no text the student's code chose."""
+    return type(exc).__name__[:100]
 
 
 def _snapshot() -> dict:
@@ -589,6 +605,16 @@ def _reap() -> None:
             return
 
 
+def per_test_wall_s(test_s: float) -> float:
+    """The wall-clock backstop of one test whose CPU-time limit is ``test_s``.
+
+    Generous, because a correct function starved of CPU by other processes of the machine
+    (say, another sandbox's spinning children) must still finish; it only stops a test that
+    waits without computing (``time.sleep``, a blocking read).
+    """
+    return 3 * test_s + 10
+
+
 def _run_test(k: int, test: dict, namespace: dict, harness, state: dict, limits: dict) -> dict:
     """Fork a runner for one test and wait for it with the per-test time limit."""
     try:
@@ -615,13 +641,19 @@ def _run_test(k: int, test: dict, namespace: dict, harness, state: dict, limits:
             code = 0
         finally:
             os._exit(code)
-    status, detail = _wait(pid, time.monotonic() + limits["test_s"])
+    status, detail = _wait(pid, time.monotonic() + per_test_wall_s(limits["test_s"]))
     return {"status": status, "detail": detail}
 
 
 def _runner(k: int, test: dict, namespace: dict, harness, state: dict, limits: dict) -> None:
     """Call the student's function on every case of one test; write plain data."""
-    _limit(resource.RLIMIT_CPU, int(limits["test_s"]) + 1)
+    # The test's time limit is CPU time: SIGXCPU at test_s, SIGKILL a second later (a
+    # handler cannot save it). Other sandboxes starving this one cost it wall time only.
+    cpu = max(1, math.ceil(limits["test_s"]))
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    except (ValueError, OSError):  # above the inherited hard limit: keep that one
+        pass
     _restore(state)
     func = namespace.get(test["function"])
     outcomes = []

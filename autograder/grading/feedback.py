@@ -2,8 +2,8 @@
 
 The page is self-contained (inline CSS, no script, no external resource) and is built
 only from the verdicts' messages, which name misconceptions and never a hidden input;
-no test code appears in it. Everything is HTML-escaped: a message can quote the
-student's own exception text.
+no test code appears in it. Everything is HTML-escaped; a cell's error shows only the
+name of a built-in exception (the sandbox's text was written where student code ran).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from autograder.batteries.core import exception_name
 from autograder.grading.gradebook import Result
 
 _CSS = """
@@ -73,9 +74,12 @@ def render(result: Result, cell_errors: list[dict] | None = None) -> str:
             "tests.</p><ul>"
         )
         for err in cell_errors[:20]:
+            number = err.get("cell")
+            if type(number) is not int:  # only numbers: the sandbox's text is untrusted
+                continue
             parts.append(
-                f"<li>code cell {esc(str(err.get('cell')))}: "
-                f"<code>{esc(str(err.get('error'))[:300])}</code></li>"
+                f"<li>code cell {number}: "
+                f"<code>{esc(exception_name(str(err.get('error'))))}</code></li>"
             )
         parts.append("</ul>")
     if result.notes:

@@ -15,21 +15,26 @@ then sees only a tmpfs root with the standard library, the allowed packages and 
 from __future__ import annotations
 
 import glob
+import io
 import json
+import math
 import os
 import pwd
+import re
 import select
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from autograder.batteries import harness
+from autograder.batteries.core import exception_name
 from autograder.grading import bootstrap
 
 BOOTSTRAP = Path(bootstrap.__file__)
@@ -53,7 +58,7 @@ class Limits:
     """Resource limits of one sandboxed submission (see docs/instructor.md)."""
 
     wall_s: float = 60.0  # the notebook's top-level code (all cells, run once)
-    test_s: float = 10.0  # one test cell's cases (each test has its own budget)
+    test_s: float = 10.0  # CPU seconds for one test cell's cases (wall: per_test_wall_s)
     memory_mb: int = 1024  # address space
     file_mb: int = 16  # largest file the student code may write (and its captured output)
     disk_mb: int = 64  # the private /submission tmpfs
@@ -223,18 +228,24 @@ def _load_json(path: Path):
         return None
 
 
-def _outcome(item, arrays):
-    """Turn one decoded runner record into a harness outcome (anything odd: Failed)."""
+def _outcome(item, arrays, shown_type):
+    """Turn one decoded runner record into a harness outcome (anything odd: Failed).
+
+    The record was written by a process that ran student code: every field is untrusted,
+    and no text of it reaches the feedback except through a fixed vocabulary.
+    """
     if not isinstance(item, dict):
         return harness.Failed("the result channel held something unexpected")
     kind = item.get("kind")
     if kind == "returned":
         try:
-            return harness.Returned(bootstrap.decode(item.get("value"), arrays))
-        except (KeyError, ValueError, TypeError, RecursionError):
+            return harness.Returned(bootstrap.decode(item.get("value"), arrays, shown_type))
+        except Exception:  # malformed data of any kind (MemoryError included)
             return harness.Failed("the returned value could not be read back")
     if kind == "raised":
-        return harness.Raised(str(item.get("type", "Exception"))[:100], "")
+        name = item.get("type")
+        name = name if isinstance(name, str) and name.isidentifier() else "Exception"
+        return harness.Raised(name[:100], "")
     if kind == "missing":
         return harness.Failed("the function is not defined in the notebook")
     if kind == "toolarge":
@@ -242,8 +253,134 @@ def _outcome(item, arrays):
     return harness.Failed("the result channel held something unexpected")
 
 
+#: The text the grader shows for a returned value of an unsupported type, when the type's
+#: name could carry something the student's code chose while running (a class created on
+#: the fly can be named after a hidden input).
+UNKNOWN_TYPE = "an object of a type created by your code"
+
+
+def type_namer(cell_sources: list[str]):
+    """Return a function that maps an unsupported type's name (sandbox text) to a safe one.
+
+    Shown as is: classes defined with a ``class`` statement in the submission (their names
+    were fixed before any hidden input existed), types of modules the grader has imported
+    (``numpy.matrix``, ``fractions.Fraction``), and the codec's own fixed descriptions.
+    """
+    static = set(re.findall(r"\bclass\s+([A-Za-z_]\w*)", "\n".join(cell_sources)))
+
+    def shown(type_name: str) -> str:
+        if type_name == "nested list":
+            return type_name
+        match = re.fullmatch(r"numpy\.ndarray of dtype ([a-z]+[0-9]*)", type_name)
+        if match:
+            return type_name if _is_dtype_name(match.group(1)) else "numpy.ndarray"
+        match = re.fullmatch(r"numpy scalar ([a-z]+[0-9]*)", type_name)
+        if match:
+            return type_name if _is_dtype_name(match.group(1)) else "numpy scalar"
+        module, _, short = type_name.rpartition(".")
+        if not short.isidentifier() or len(type_name) > 120:
+            return UNKNOWN_TYPE
+        if module == "__main__" and short in static:
+            return type_name
+        loaded = sys.modules.get(module) if module not in ("", "__main__") else None
+        if loaded is not None and isinstance(getattr(loaded, short, None), type):
+            return type_name
+        return UNKNOWN_TYPE
+
+    return shown
+
+
+#: Names of the numeric dtypes a message may name (``float64``, ``int32``, ``complex128``...).
+_DTYPE_NAMES = {np.dtype(code).name for code in "?bhilqBHILQefdgFDG"}
+
+
+def _is_dtype_name(name: str) -> bool:
+    return name in _DTYPE_NAMES
+
+
+#: Largest .npz result file the grader loads, and most arrays in it.
+MAX_NPZ_BYTES = bootstrap.MAX_RESULT_BYTES
+MAX_NPZ_MEMBERS = 10_000
+
+
+def _array_refs(tree, found: set[int], depth: int = 0) -> set[int]:
+    """The array indices (``__nd__``/``__np__``) a result tree refers to."""
+    if depth > 200:
+        raise ValueError("result nested too deeply")
+    if isinstance(tree, list):
+        for v in tree:
+            _array_refs(v, found, depth + 1)
+    elif isinstance(tree, dict):
+        for key in ("__nd__", "__np__"):
+            if key in tree and type(tree[key]) is int:
+                found.add(tree[key])
+        for v in tree.values():
+            _array_refs(v, found, depth + 1)
+    return found
+
+
+def load_arrays(path: Path, wanted: set[int]) -> dict[str, np.ndarray]:
+    """Load the arrays ``a<i>`` (i in ``wanted``) of an untrusted .npz, or raise ValueError.
+
+    Checked before anything is decompressed or allocated: the file is a zip whose members
+    are stored uncompressed (``np.savez`` never compresses, so a deflate "bomb" is refused),
+    their sizes add up to at most the file's size, each .npy header declares a plain
+    bool/int/float dtype and a shape whose bytes fit in the member.
+    """
+    if not wanted:
+        return {}
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_NPZ_BYTES:
+        raise ValueError("no readable result file")
+    disk = path.stat().st_size
+    arrays = {}
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_NPZ_MEMBERS:
+            raise ValueError("too many members")
+        members = {}
+        total = 0
+        for info in infos:
+            if info.compress_type != zipfile.ZIP_STORED or info.file_size != info.compress_size:
+                raise ValueError("compressed member")
+            total += info.file_size
+            members[info.filename] = info
+        if total > disk:
+            raise ValueError("member sizes exceed the file")
+        for index in sorted(wanted):
+            info = members.get(f"a{index}.npy")
+            if info is None:
+                continue  # decoding then fails for the cases that refer to it
+            raw = zf.read(info)  # stored: at most the file's size; CRC checked
+            arrays[f"a{index}"] = _read_npy(raw)
+    return arrays
+
+
+def _read_npy(raw: bytes) -> np.ndarray:
+    """Parse one .npy member after checking that its header fits its data."""
+    fp = io.BytesIO(raw)
+    version = np.lib.format.read_magic(fp)
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }
+    if version not in readers:
+        raise ValueError("unsupported .npy version")
+    shape, _, dtype = readers[version](fp)
+    if dtype.kind not in "biuf" or dtype.hasobject or dtype.fields is not None:
+        raise ValueError("not a plain numeric dtype")
+    if dtype.subdtype is not None or any(type(n) is not int or n < 0 for n in shape):
+        raise ValueError("bad shape")
+    if math.prod(shape) * dtype.itemsize != len(raw) - fp.tell():
+        raise ValueError("the header's shape does not fit the data")
+    return np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+
+
 def read_results(job_dir: Path, tests: list) -> RunResult:
-    """Parse ``job_dir/out`` strictly: only the expected files, plain data only."""
+    """Parse ``job_dir/out`` strictly: only the expected files, plain data only.
+
+    Everything in ``out`` except ``supervisor.json`` was written (or could have been
+    rewritten) by student code: it is reduced to numbers, known names and fixed strings.
+    """
     out = job_dir / "out"
     sup = _load_json(out / "supervisor.json")
     if not isinstance(sup, dict):
@@ -256,34 +393,81 @@ def read_results(job_dir: Path, tests: list) -> RunResult:
         features=dict(sup.get("features") or {}),
         notes=[str(n) for n in sup.get("notes") or []],
     )
+    job = _load_json(job_dir / "job.json")  # written by the grader: trusted
+    cells = job.get("cells", []) if isinstance(job, dict) else []
+    numbers = {c[0] for c in cells if isinstance(c, list) and c and type(c[0]) is int}
+    shown_type = type_namer([str(c[1]) for c in cells if isinstance(c, list) and len(c) > 1])
     log = out / "output.txt"
     if log.is_file() and not log.is_symlink():
         result.output = log.read_bytes()[: 70 * 1024].decode("utf-8", "replace")
-    cells = _load_json(out / "cells.json")
-    if isinstance(cells, dict) and isinstance(cells.get("errors"), list):
-        result.cell_errors = [e for e in cells["errors"] if isinstance(e, dict)][:50]
+    result.cell_errors = _cell_errors(_load_json(out / "cells.json"), numbers)
     init = _load_json(out / "init.json")
     statuses = init.get("tests") if isinstance(init, dict) else None
     if not isinstance(statuses, list):  # the top-level code never let the tests start
         return result
     for k, test in enumerate(tests):
-        status = statuses[k] if isinstance(statuses, list) and k < len(statuses) else None
-        status = status if isinstance(status, dict) else {"status": "missing", "detail": ""}
+        status = _status(statuses[k] if k < len(statuses) else None)
         result.test_status[test.grade_id] = status
-        record = _load_json(out / f"test_{k}.json")
-        items = record.get("outcomes") if isinstance(record, dict) else None
-        failed = _failure_reason(status)
-        if failed or not isinstance(items, list) or len(items) != len(test.cases):
-            reason = failed or "the test did not report a result"
-            result.outcomes[test.grade_id] = [harness.Failed(reason)] * len(test.cases)
-            continue
         try:
-            with np.load(out / f"test_{k}.npz", allow_pickle=False) as data:
-                arrays = {name: data[name] for name in data.files}
-        except (OSError, ValueError, EOFError):
-            arrays = {}
-        result.outcomes[test.grade_id] = [_outcome(item, arrays) for item in items]
+            outcomes = _test_outcomes(out, k, test, status, shown_type)
+        except Exception:  # anything malformed (MemoryError included) fails this test only
+            outcomes = [harness.Failed("its results could not be read back")] * len(test.cases)
+        result.outcomes[test.grade_id] = outcomes
     return result
+
+
+def _test_outcomes(out: Path, k: int, test, status: dict, shown_type) -> list:
+    """The outcomes of test ``k`` from ``test_<k>.json`` and ``test_<k>.npz``."""
+    record = _load_json(out / f"test_{k}.json")
+    items = record.get("outcomes") if isinstance(record, dict) else None
+    failed = _failure_reason(status)
+    if failed or not isinstance(items, list) or len(items) != len(test.cases):
+        reason = failed or "the test did not report a result"
+        return [harness.Failed(reason)] * len(test.cases)
+    try:
+        arrays = load_arrays(out / f"test_{k}.npz", _array_refs(items, set()))
+    except Exception:  # not a zip, a bomb, a forged header: no array is read
+        arrays = {}
+    return [_outcome(item, arrays, shown_type) for item in items]
+
+
+def _cell_errors(cells, numbers: set[int]) -> list[dict]:
+    """The cells that raised, as ``{"cell": int, "error": name}``: the cell number must be
+    one of the submission's, the error is reduced to a built-in exception's name."""
+    if not isinstance(cells, dict) or not isinstance(cells.get("errors"), list):
+        return []
+    found = []
+    for err in cells["errors"][:50]:
+        if not isinstance(err, dict):
+            continue
+        number, text = err.get("cell"), err.get("error")
+        if type(number) is not int or number not in numbers or not isinstance(text, str):
+            continue
+        name = text.split(":", 1)[0].strip()
+        found.append({"cell": number, "error": exception_name(name)})
+    return found
+
+
+#: Runner statuses the sandbox reports, and the only details each may carry.
+_SIGNALS = {s.name for s in signal.Signals}
+
+
+def _status(status) -> dict:
+    """A runner status reduced to known values (``detail`` only "exit code N" or a signal)."""
+    if not isinstance(status, dict):
+        return {"status": "missing", "detail": ""}
+    kind, detail = status.get("status"), status.get("detail")
+    detail = detail if isinstance(detail, str) else ""
+    if kind == "exited":
+        match = re.fullmatch(r"exit code (\d{1,3})", detail)
+        return {"status": kind, "detail": match.group(0) if match else "exit code ?"}
+    if kind == "crashed":
+        match = re.fullmatch(r"killed by signal (SIG[A-Z0-9]+)", detail)
+        ok = match is not None and match.group(1) in _SIGNALS
+        return {"status": kind, "detail": detail if ok else "could not start or was killed"}
+    if kind == "timeout":
+        return {"status": kind, "detail": "time limit reached"}
+    return {"status": "missing" if kind == "missing" else "unknown", "detail": ""}
 
 
 def _failure_reason(status: dict) -> str | None:
@@ -292,11 +476,13 @@ def _failure_reason(status: dict) -> str | None:
         return None
     if kind == "timeout":
         return "it did not return within the time limit (an endless loop?)"
+    if kind == "crashed" and status.get("detail") == "killed by signal SIGXCPU":
+        return "it used more than its CPU time limit (an endless loop?)"
     if kind == "crashed":
         return f"the process died ({status.get('detail')}): os._exit, a segfault or a limit"
     if kind == "exited":
         return f"the process ended early ({status.get('detail')})"
-    return None if kind == "missing" else f"it did not finish ({kind})"
+    return None if kind == "missing" else "it did not finish (the test runner failed)"
 
 
 class Worker:
@@ -336,7 +522,8 @@ class Worker:
         assert self.proc is not None and self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(str(job_dir) + "\n")
         self.proc.stdin.flush()
-        budget = limits.wall_s + len(tests) * (limits.test_s + 1.5) + 20
+        per_test = bootstrap.per_test_wall_s(limits.test_s) + 1.5
+        budget = limits.wall_s + len(tests) * per_test + 20
         ready, _, _ = select.select([self.proc.stdout], [], [], budget)
         if not ready:  # the supervisor itself hung: restart the worker, report a timeout
             self.stop()
