@@ -31,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="wall-clock seconds for a notebook's top-level code (60)",
     )
     parser.add_argument(
-        "--test-timeout", type=float, default=10.0, help="seconds per test cell's cases (10)"
+        "--test-timeout",
+        type=float,
+        default=10.0,
+        help="CPU seconds per test cell's cases (10); the wall-clock limit is 3·t + 10 s",
     )
     parser.add_argument("--memory-mb", type=int, default=1024, help="address-space limit (1024)")
 
