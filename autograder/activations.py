@@ -61,8 +61,10 @@ def _class_axis(x: np.ndarray, axis, name: str = "z") -> int:
 def _shifted_exp(z: np.ndarray, axis: int):
     """Exponentials of the max-shifted logits, the max term set aside.
 
-    Returns ``(m, e, rest, finite)`` with, along ``axis`` (kept with length 1 where reduced):
-    ``m`` the row maximum, ``e = exp(z − m)`` with the (first) argmax entry set to 0,
+    Returns ``(m, k, e, rest, finite)`` with, along ``axis`` (kept with length 1 where
+    reduced): ``m`` the row maximum, ``k`` the index of its (first) occurrence (callers put
+    the max term back at ``k`` without a second argmax pass), ``e = exp(z − m)`` with the
+    entry at ``k`` set to 0,
     ``rest = Σ_{j ≠ argmax} exp(z_j − m)`` (so the full sum is ``1 + rest``) and ``finite``
     whether ``m`` is finite. Keeping the max term out of ``rest`` is what lets ``log1p``
     recover ``log(1 + rest)`` when ``rest`` is far below one ulp of 1.
@@ -81,9 +83,10 @@ def _shifted_exp(z: np.ndarray, axis: int):
     with np.errstate(over="ignore", invalid="ignore"):
         e = z - safe_m
         np.exp(e, out=e)  # in place: one (N, C) buffer instead of two on the hot path
-    np.put_along_axis(e, np.argmax(z, axis=axis, keepdims=True), 0.0, axis=axis)
+    k = np.argmax(z, axis=axis, keepdims=True)
+    np.put_along_axis(e, k, 0.0, axis=axis)
     rest = np.sum(e, axis=axis, keepdims=True, dtype=_EXTENDED)
-    return m, e, rest, finite
+    return m, k, e, rest, finite
 
 
 def _logsumexp_extended(rows: np.ndarray) -> np.ndarray:
@@ -151,7 +154,7 @@ def logsumexp(z, *, axis=-1, keepdims=False):
     if z.shape[ax] == 0:
         out = np.full((*z.shape[:ax], 1, *z.shape[ax + 1 :]), -np.inf)
     else:
-        m, _, rest, finite = _shifted_exp(z, ax)
+        m, _, _, rest, finite = _shifted_exp(z, ax)
         log_rest = np.log1p(rest)
         with np.errstate(invalid="ignore"):
             out = m + log_rest
@@ -211,8 +214,8 @@ def softmax(z, *, axis=-1):
     ax = _class_axis(z, axis)
     if z.shape[ax] == 0:
         return z.copy()
-    _, e, rest, finite = _shifted_exp(z, ax)
-    np.put_along_axis(e, np.argmax(z, axis=ax, keepdims=True), 1.0, axis=ax)
+    _, k, e, rest, finite = _shifted_exp(z, ax)
+    np.put_along_axis(e, k, 1.0, axis=ax)
     with np.errstate(invalid="ignore"):
         return np.where(finite, e / (1 + rest).astype(np.float64), np.nan)
 
@@ -261,7 +264,7 @@ def log_softmax(z, *, axis=-1):
     ax = _class_axis(z, axis)
     if z.shape[ax] == 0:
         return z.copy()
-    m, _, rest, finite = _shifted_exp(z, ax)
+    m, _, _, rest, finite = _shifted_exp(z, ax)
     with np.errstate(invalid="ignore"):
         log_total = np.log1p(rest).astype(np.float64)
         return np.where(finite, (z - np.where(finite, m, 0.0)) - log_total, np.nan)

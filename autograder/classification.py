@@ -190,7 +190,7 @@ def _finish(per, reduction, denominator):
 
 def _sparse(z, y, keep, w_y, weighted, denominator, reduction, want_grad):
     """Integer targets, no smoothing: gather one log-probability per sample (hot path)."""
-    m, e, rest, finite = _shifted_exp(z, -1)  # the one pass of exponentials
+    m, k1, e, rest, finite = _shifted_exp(z, -1)  # the one pass of exponentials
     y1 = y[..., None]
     # log Σ_j e^{z_j − m} = log1p(rest), accurate when rest ≪ 1; rest may arrive in extended
     # precision (activations accumulates it so), and is rounded once here.
@@ -205,7 +205,6 @@ def _sparse(z, y, keep, w_y, weighted, denominator, reduction, want_grad):
 
     # ∂ℓ/∂z = w_y·(p − onehot(y)); the gradient reuses e in place.
     scale = _mean_scale(reduction, denominator, bool(np.any(keep)))
-    k1 = np.argmax(z, axis=-1)[..., None]
     np.put_along_axis(e, k1, 1.0, axis=-1)
     with np.errstate(invalid="ignore"):  # 0 · inf when every weight is 0: NaN, as in PyTorch
         coef = (w_y * scale)[..., None]
@@ -226,7 +225,7 @@ def _sparse(z, y, keep, w_y, weighted, denominator, reduction, want_grad):
 
 def _dense(z, a, keep, denominator, reduction, want_grad):
     """General case: ℓ = −Σ_c a_c log p_c for a per-class target weight a (..., C)."""
-    m, e, rest, finite = _shifted_exp(z, -1)
+    m, k1, e, rest, finite = _shifted_exp(z, -1)
     with np.errstate(invalid="ignore"):  # rows with m = ±inf are set to NaN below
         log_p = (z - m) - np.log1p(rest).astype(np.float64)
         # A class with zero target weight contributes 0 even where log p = −inf (masked).
@@ -242,7 +241,6 @@ def _dense(z, a, keep, denominator, reduction, want_grad):
     # Σ_{c≠k} a_c − A·Σ_{j≠k} p_j so that nothing cancels when p_k rounds to 1.
     any_kept = True if keep is None else bool(np.any(keep))
     scale = _mean_scale(reduction, denominator, any_kept)
-    k1 = np.argmax(z, axis=-1)[..., None]
     np.put_along_axis(e, k1, 1.0, axis=-1)
     big_a = np.sum(a, axis=-1, keepdims=True)
     with np.errstate(invalid="ignore"):
