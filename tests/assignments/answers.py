@@ -9,10 +9,24 @@ function through :meth:`Battery.run`, the same harness + judge path as ``check``
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 
 import numpy as np
 
 from autograder.batteries import Verdict, load
+
+
+@dataclass(frozen=True)
+class Wrong:
+    """One entry of a wrong-answer catalogue."""
+
+    name: str
+    assignment: str
+    function: str
+    grade_id: str  # the test cell that must fail
+    fragment: str  # a piece of the feedback that names the misconception
+    source: str
+    passes: tuple[str, ...] = ()  # test cells of the same function that must still pass
 
 
 def define(source: str, name: str):

@@ -9,21 +9,8 @@ test cell of its function: the battery grades behaviour, not the reference's tex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from answers import grade_source
-
-
-@dataclass(frozen=True)
-class Wrong:
-    name: str
-    assignment: str
-    function: str
-    grade_id: str  # the test cell that must fail
-    fragment: str  # a piece of the feedback that names the misconception
-    source: str
-
+from answers import Wrong, grade_source
 
 PS1, PS2, PS3, PS4 = (
     "ps1_information",

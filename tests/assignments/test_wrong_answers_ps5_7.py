@@ -11,25 +11,12 @@ on every test cell of its function: the batteries grade behaviour, not text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
-from answers import grade_source
+from answers import Wrong, grade_source
 
 from autograder.batteries import find_forbidden_imports, load
 
 PS5, PS6, PS7 = "ps5_gradients", "ps6_regression_losses", "ps7_training"
-
-
-@dataclass(frozen=True)
-class Wrong:
-    name: str
-    assignment: str
-    function: str
-    grade_id: str  # the test cell that must fail
-    fragment: str  # a piece of the feedback that names the misconception
-    source: str
-    passes: tuple[str, ...] = ()  # test cells of the same function that must still pass
 
 
 # The symbols the ps5 notebook defines in its first cell, for the SymPy answers.
