@@ -23,9 +23,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from . import _glue_check
-from ._site import REPO, soup, toc_files
+from ._site import REPO, article, soup, toc_files
 from .glue_allowlist import ALLOWED
 
 #: Pages the check leaves out, with the reason.
@@ -371,3 +372,23 @@ def test_scratch_book_unknown_key_fails_the_build(tmp_path):
     assert result.returncode != 0
     assert "glue key 't-missing' is not glued on this page" in output
     assert "page 'page'" in output
+
+
+def test_glue_alt_is_registered_in_the_book_config():
+    """Does the book's _config.yml load _ext/glue_alt.py (else placeholders show literally)?"""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    assert config["sphinx"]["local_extensions"].get("glue_alt") == "_ext"
+
+
+@pytest.mark.book
+def test_built_site_shows_no_glue_placeholder(site, pages):
+    """Does no built page show a {glue:...} placeholder, in alt text or in its text?"""
+    offenders = {}
+    for doc in pages:
+        page = soup(site / f"{doc}.html")
+        body = article(page)
+        found = [img["alt"] for img in body.find_all("img", alt=True) if "{glue:" in img["alt"]]
+        found += [line for line in body.get_text().splitlines() if "{glue:" in line]
+        if found:
+            offenders[doc] = found
+    assert not offenders, f"unresolved glue placeholders: {offenders}"
