@@ -37,7 +37,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------------------------------
     "book/information_content.md": {
         # "literal": "reason",
-        "1.443": "1/ln 2, the number of bits in a nat: a constant of the unit change",
     },
     # ------------------------------------------------------------------------------------
     # book/entropy.md
@@ -62,8 +61,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------------------------------
     "book/sigmoid_softmax.md": {
         # "literal": "reason",
-        "709.78": "ln of the largest float64: a constant of IEEE 754 double precision",
-        "1.797": "mantissa of the largest float64, 1.797e308: an IEEE 754 constant",
     },
     # ------------------------------------------------------------------------------------
     # book/cross_entropy_meets_softmax.md
