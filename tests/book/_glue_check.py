@@ -110,11 +110,13 @@ LINK_TARGET = re.compile(r"\]\([^)]*\)")
 URL = re.compile(r"<?\b(?:https?|ftp)://[^\s>)]+>?")
 SUBSTITUTION = re.compile(r"\{\{.*?\}\}", re.S)
 
-#: A decimal literal: digits with a decimal point, or a mantissa with an exponent.
-#: Not part of a word or a dotted name (``ps1``, ``1.4.0``, ``x86.5``).
+#: A decimal literal: digits with a decimal point, or a mantissa with an exponent (the
+#: exponent's sign may be the Unicode minus of typeset text, ``4.25e−18``). Not part of a
+#: name or a dotted version (``ps1``, ``x86.5``, ``1.4.0``); a unit may follow it
+#: (``2.5x``, ``0.511nats``).
 NUMBER = re.compile(
-    r"(?<![\w.])(?P<literal>(?:\d+\.\d+|\.\d+)(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+)"
-    r"(?![\w]|\.\d)"
+    r"(?<![\w.])(?P<literal>(?:\d+\.\d+|\.\d+)(?:[eE][-+\u2212]?\d+)?|\d+[eE][-+\u2212]?\d+)"
+    r"(?![\d_]|\.\d)"
 )
 #: Words after which a number is a figure, section or version number, not a quantity.
 NOT_A_QUANTITY = re.compile(

@@ -185,7 +185,7 @@ def test_check_reads_prose_captions_alt_text_and_solutions():
         :class: dropdown
         ```
 
-        The answer is 97.5 % of the
+        The answer is 97.5 % of the total, 4.25e−18 and 2.55x faster, of the
         total, about $1.58
         \\,\\text{bits}$.
 
@@ -202,6 +202,8 @@ def test_check_reads_prose_captions_alt_text_and_solutions():
         (start + 12, "0.213", "alt text"),
         (start + 20, "4.25", "prose"),
         (start + 27, "97.5", "prose"),
+        (start + 27, "4.25e−18", "prose"),
+        (start + 27, "2.55", "prose"),
         (start + 28, "1.58", "inline math in prose"),
     ]
 
