@@ -62,8 +62,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     # ------------------------------------------------------------------------------------
     "book/sigmoid_softmax.md": {
         # "literal": "reason",
-        "709.78": "ln of the largest float64: a constant of IEEE 754 double precision",
-        "1.797": "mantissa of the largest float64, 1.797e308: an IEEE 754 constant",
     },
     # ------------------------------------------------------------------------------------
     # book/cross_entropy_meets_softmax.md
