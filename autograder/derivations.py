@@ -41,6 +41,7 @@ import sympy as sp
 __all__ = [
     "bernoulli_negative_log_likelihood",
     "beta",
+    "binary_cross_entropy_from_gradient",
     "binary_cross_entropy_grad",
     "binary_entropy_derivative",
     "check_numerically",
@@ -705,6 +706,54 @@ def bernoulli_negative_log_likelihood() -> dict:
     """
     likelihood, nll, grad_q, grad_z = _bernoulli_negative_log_likelihood()
     return {"likelihood": likelihood, "nll": nll, "grad_q": grad_q, "grad_z": grad_z}
+
+
+@functools.lru_cache(maxsize=1)
+def binary_cross_entropy_from_gradient() -> sp.Expr:
+    r"""Derive binary cross-entropy from the gradient a sigmoid output should have.
+
+    Nielsen's question, turned around: which cost :math:`C(q)` of a sigmoid output
+    :math:`q = \sigma(z)` gives the gradient :math:`\partial C / \partial z = q - y`, with
+    no :math:`\sigma'` left in it? The chain rule gives
+    :math:`\partial C/\partial z = C'(q)\,\sigma'(z) = C'(q)\, q(1 - q)`, so the cost must
+    solve the ordinary differential equation below, which ``sympy.dsolve`` integrates:
+
+    .. math::
+
+        \frac{dC}{dq} = \frac{q - y}{q(1 - q)}
+        \quad\Longrightarrow\quad
+        C(q) = -\big[y \log q + (1 - y) \log(1 - q)\big] + C_1 .
+
+    Binary cross-entropy is the only such cost, up to the constant :math:`C_1`.
+
+    Returns
+    -------
+    ``sympy.Expr``
+        The general solution :math:`C_1 - y\log q - (1 - y)\log(1 - q)` in the module
+        symbols ``q`` (the sigmoid output, Nielsen's :math:`a`) and ``y`` (the target),
+        and ``sympy.Symbol("C1")``, the integration constant as ``dsolve`` names it.
+
+    Examples
+    --------
+    >>> binary_cross_entropy_from_gradient()
+    C1 - y*log(q) - (1 - y)*log(1 - q)
+
+    Notes
+    -----
+    SymPy integrates :math:`1/(1 - q)` as :math:`-\log(q - 1)`, which is complex on
+    :math:`0 < q < 1`; there :math:`\log(q - 1) = \log(1 - q) + i\pi`, a constant that
+    :math:`C_1` absorbs, so the result is written with :math:`\log(1 - q)`.
+    Used in the chapter *Cross-entropy meets softmax and sigmoid*
+    (``book/cross_entropy_meets_softmax.md``), after source article 004.
+    """
+    cost = sp.Function("C")
+    ode = sp.Eq(cost(q).diff(q), (q - y) / (q * (1 - q)))
+    solution = sp.dsolve(ode, cost(q)).rhs
+    real = solution.subs(sp.log(q - 1), sp.log(1 - q))
+    # Guard the rewrite: it must have found the complex log and left the ODE satisfied.
+    if real == solution or sp.simplify(sp.diff(real, q) - ode.rhs) != 0:  # pragma: no cover
+        raise RuntimeError(f"unexpected form of the dsolve solution: {solution}")
+    return real
 
 
 @functools.lru_cache(maxsize=1)

@@ -486,6 +486,51 @@ def test_bernoulli_negative_log_likelihood_result_is_a_fresh_dict():
     assert D.bernoulli_negative_log_likelihood()["nll"] != 0
 
 
+BCE_BY_HAND = -(y * sp.log(q) + (1 - y) * sp.log(1 - q))
+
+
+def test_binary_cross_entropy_from_gradient_is_bce_plus_a_constant():
+    """Does dsolve's cost minus the BCE formula leave only the constant C1, free of q?"""
+    solution = D.binary_cross_entropy_from_gradient()
+    c1 = sp.Symbol("C1")
+    assert solution.free_symbols == {q, y, c1}
+    difference = sp.simplify(solution - BCE_BY_HAND)
+    assert q not in difference.free_symbols
+    assert difference == c1
+    # no complex logarithm left: real for a probability and a target in (0, 1)
+    at = {q: sp.Rational(1, 3), y: sp.Rational(1, 4), c1: 0}
+    assert solution.subs(at).is_real
+
+
+def test_binary_cross_entropy_from_gradient_has_the_demanded_gradient():
+    """Is dC/dq = (q − y)/(q(1 − q)), so that dC/dz = σ(z) − y on a sigmoid output?"""
+    solution = D.binary_cross_entropy_from_gradient()
+    assert is_zero(sp.diff(solution, q) - (q - y) / (q * (1 - q)))
+    assert is_zero(sp.diff(solution, q) - D.binary_cross_entropy_grad())
+    on_sigmoid = solution.subs(q, 1 / (1 + sp.exp(-z)))
+    assert is_zero(sp.diff(on_sigmoid, z) - (1 / (1 + sp.exp(-z)) - y))
+
+
+def test_binary_cross_entropy_from_gradient_matches_reference_bce(rng):
+    """With C1 = 0, does the solution equal binary_cross_entropy, and C1 shift it evenly?"""
+    solution = D.binary_cross_entropy_from_gradient()
+    c1 = sp.Symbol("C1")
+    probs = np.linspace(0.01, 0.99, 50)
+    for target in (np.zeros_like(probs), np.ones_like(probs), rng.uniform(size=probs.size)):
+        values = sp.lambdify([q, y, c1], solution, "numpy")(probs, target, 0.0)
+        reference = classification.binary_cross_entropy(probs, target, reduction="none")
+        np.testing.assert_allclose(values, reference, rtol=1e-13, atol=ATOL)
+        shifted = sp.lambdify([q, y, c1], solution, "numpy")(probs, target, 2.5)
+        np.testing.assert_allclose(shifted - values, 2.5, rtol=1e-13)
+        # central differences of the numerical solution give the demanded gradient
+        fd = elementwise_difference(
+            lambda x, target=target: sp.lambdify([q, y, c1], solution, "numpy")(x, target, 0.0),
+            probs,
+            h=1e-7,
+        )
+        np.testing.assert_allclose(fd, (probs - target) / (probs * (1 - probs)), rtol=FD_RTOL)
+
+
 def test_sigmoid_cross_entropy_grad_symbolic():
     """Is ∂BCE/∂z equal to σ(z) − y, and to the derivative of the exponential form?"""
     derived = D.sigmoid_cross_entropy_grad()
