@@ -146,7 +146,7 @@ def focal_loss_grad(logits, target, *, alpha=0.25, gamma=2.0, reduction="none"):
             \gamma\, q^{\gamma - 1}\, \sigma(x)\sigma(-x)(1 - 2t)\,\mathrm{BCE}
             + q^{\gamma}\,(\sigma(x) - t)\Big],
 
-    derived with SymPy in :func:`autograder.derivations.focal_loss_gradient`. The first
+    derived with SymPy in :func:`autograder.derivations.focal_loss_grad`. The first
     term is the price of focusing: it pushes an easy example's logit *less* than plain
     cross-entropy would. σ(x) − t is σ(x) for t = 0 and −σ(−x) for t = 1, so a tiny
     gradient keeps its digits; the γ q^(γ−1) factor is taken as 0 when γ = 0.

@@ -178,7 +178,7 @@ def multi_margin_loss_grad(input, target, *, p=1, margin=1.0, weight=None, reduc
     if w is not None:
         g = g * w[y][:, None]
     g[np.arange(n), y] = -np.sum(g, axis=1)
-    g = g.astype(np.float64)
+    g = g.astype(np.float64) + 0.0  # + 0.0: a true class with no violation gets 0, not −0
     if reduction == "mean" and n:
         g = g / n
     return g.reshape(c) if squeeze else g
