@@ -8,6 +8,8 @@ run's table of worst ULP errors includes these functions. DESIGN.md's bound is �
 
 from __future__ import annotations
 
+import itertools
+
 import mpmath
 import numpy as np
 import pytest
@@ -16,9 +18,12 @@ from ulp import record
 
 from autograder import (
     conditional_entropy,
+    expected_calibration_error,
     focal_loss,
+    focal_loss_grad,
     joint_entropy,
     multi_margin_loss,
+    multi_margin_loss_grad,
     mutual_information,
 )
 
@@ -54,6 +59,28 @@ def test_focal_loss_hard_targets_within_2_ulp(target, alpha, gamma):
     assert record("focal_loss", got, want) <= 2
 
 
+def mp_focal_grad(x, t, alpha, gamma):
+    """α_t[γ q^(γ−1) σ(x)σ(−x)(1 − 2t) BCE + q^γ (σ(x) − t)], σ(x) − t as σ(x)(1−t) − σ(−x)t."""
+    with mpmath.workdps(DPS):
+        x, t = mpmath.mpf(float(x)), mpmath.mpf(float(t))
+        s_pos, s_neg = 1 / (1 + mpmath.exp(-x)), 1 / (1 + mpmath.exp(x))
+        q = s_pos * (1 - t) + s_neg * t
+        bce = t * mpmath.log1p(mpmath.exp(-x)) + (1 - t) * mpmath.log1p(mpmath.exp(x))
+        focus = gamma * q ** (gamma - 1) * s_pos * s_neg * (1 - 2 * t) * bce if gamma else 0
+        a_t = 1 if alpha < 0 else alpha * t + (1 - alpha) * (1 - t)
+        return to_float64(a_t * (focus + q ** mpmath.mpf(gamma) * (s_pos * (1 - t) - s_neg * t)))
+
+
+@pytest.mark.parametrize("target", [0.0, 1.0])
+@pytest.mark.parametrize(("alpha", "gamma"), [(0.25, 2.0), (-1.0, 0.5), (0.9, 5.0)])
+def test_focal_loss_grad_hard_targets_within_2_ulp(target, alpha, gamma):
+    """Is the focal-loss gradient within 2 ULP at any logit, tiny tail gradients included?"""
+    x = LOGITS[np.abs(LOGITS) < 700]  # beyond, the gradient underflows to subnormals or 0
+    got = focal_loss_grad(x, np.full_like(x, target), alpha=alpha, gamma=gamma)
+    want = np.array([mp_focal_grad(v, target, alpha, gamma) for v in x])
+    assert record("focal_loss_grad", got, want) <= 2
+
+
 def mp_multi_margin(row, target, p, margin, weight):
     """(w_y / C) Σ_{j≠y} max(0, margin − x_y + x_j)^p, exactly."""
     with mpmath.workdps(DPS):
@@ -77,6 +104,47 @@ def test_multi_margin_loss_within_2_ulp(p, weight):
     got = multi_margin_loss(x, y, p=p, weight=weight, reduction="none")
     want = np.array([mp_multi_margin(r, t, p, 1.0, weight) for r, t in zip(x, y, strict=True)])
     assert record("multi_margin_loss", got, want) <= 2
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_grad_within_2_ulp(p):
+    """Is each entry of the hinge's subgradient within 2 ULP, the true class's sum too?"""
+    x = RNG.normal(size=(200, 5)) * 3
+    y = RNG.integers(0, 5, size=200)
+    got = multi_margin_loss_grad(x, y, p=p, reduction="none")
+    want = np.zeros_like(x)
+    with mpmath.workdps(DPS):
+        for i, (row, t) in enumerate(zip(x, y, strict=True)):
+            total = mpmath.mpf(0)
+            for j, v in enumerate(row):
+                z = 1 - mpmath.mpf(float(row[t])) + mpmath.mpf(float(v))
+                if j != t and z > 0:
+                    g = (1 if p == 1 else 2 * z) / mpmath.mpf(len(row))
+                    want[i, j] = to_float64(g)
+                    total += g
+            want[i, t] = to_float64(-total)
+    assert record("multi_margin_loss_grad", got, want) <= 2
+
+
+def test_expected_calibration_error_within_2_ulp():
+    """Is the ECE within 2 ULP of Σ_b |#correct_b − Σ conf| / N computed exactly?"""
+    worst = 0.0
+    for n, scale in [(50, 1.0), (2000, 3.0), (5000, 0.3)]:
+        z = RNG.normal(size=(n, 5)) * scale
+        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        target = RNG.integers(0, 5, size=n)
+        conf, correct = probs.max(axis=1), probs.argmax(axis=1) == target
+        edges = np.linspace(0, 1, 16)
+        with mpmath.workdps(DPS):
+            total = mpmath.mpf(0)
+            for lo, hi in itertools.pairwise(edges):
+                inside = (conf > lo) & (conf <= hi)
+                confs = mpmath.fsum(mpmath.mpf(float(c)) for c in conf[inside])
+                total += abs(int(correct[inside].sum()) - confs)
+            want = to_float64(total / n)
+        got = expected_calibration_error(probs, target)
+        worst = max(worst, record("expected_calibration_error", got, want))
+    assert worst <= 2
 
 
 def _mp_table(joint):
