@@ -28,6 +28,8 @@ def _check_args(logits, target, alpha, gamma, reduction):
     x = as_float_array(logits, "logits")
     t = as_float_array(target, "target")
     check_same_shape(x, t, "logits", "target")
+    if np.any((t < 0) | (t > 1)):  # NaN passes through, as everywhere in the package
+        raise ValueError("target must hold values in [0, 1] (0/1 labels or soft targets)")
     try:
         alpha = float(alpha)
         gamma = float(gamma)

@@ -552,7 +552,13 @@ def mutual_information(joint, *, base=None):
     de = d_hi.astype(_EXTENDED) + d_lo.astype(_EXTENDED)
     with np.errstate(divide="ignore", invalid="ignore"):
         close = qe * _phi1p(de / np.where(near, qe, 1))
-        far = np.where(p == 0, _zero_unless_nan(qe), pe * np.log(pe / qe))
+        # Far from independence the product of the marginals is formed in extended
+        # precision, whose range keeps p(x)p(y) > 0 where the float64 product underflows
+        # (p(x) = p(y) = 1e-200 would otherwise give log(p/0) = inf).
+        px_ext = px_hi.astype(_EXTENDED) + px_lo
+        py_ext = py_hi.astype(_EXTENDED) + py_lo
+        q_ext = px_ext[..., :, None] * py_ext[..., None, :]
+        far = np.where(p == 0, _zero_unless_nan(qe), pe * np.log(pe / q_ext))
     terms = np.where(near, close, far)
     flat = (*p.shape[:-2], -1)
     d_all = np.concatenate([d_hi.reshape(flat), d_lo.reshape(flat)], axis=-1)

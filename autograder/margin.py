@@ -60,9 +60,13 @@ def _violations(x: np.ndarray, y: np.ndarray, margin: float) -> np.ndarray:
     rows = np.arange(x.shape[0])
     a = np.full_like(x, margin)
     b = np.broadcast_to(-x[rows, y][:, None], x.shape)
-    s, e1 = _two_sum(a, b)
-    t, e2 = _two_sum(s, x)
-    z = t.astype(_EXTENDED) + (e1.astype(_EXTENDED) + e2.astype(_EXTENDED))
+    with np.errstate(invalid="ignore"):
+        s, e1 = _two_sum(a, b)
+        t, e2 = _two_sum(s, x)
+        err = e1.astype(_EXTENDED) + e2.astype(_EXTENDED)
+    # An infinite score makes the 2Sum error NaN (inf − inf); the rounded sum t is then
+    # already the exact answer (±inf, or NaN for inf − inf as in PyTorch).
+    z = t.astype(_EXTENDED) + np.where(np.isfinite(t), err, 0)
     z[rows, y] = 0
     return z
 

@@ -133,6 +133,15 @@ def test_bad_options_raise_naming_the_argument(kwargs, match):
         focal_loss_grad(X, T_HARD, **kwargs)
 
 
+def test_target_outside_the_unit_interval_raises():
+    """Is a target of 1.5 or −0.5 refused, naming ``target``, rather than a silent 0?"""
+    for bad in (1.5, -0.5):
+        with pytest.raises(ValueError, match="target must hold values in"):
+            focal_loss([1.0], [bad])
+        with pytest.raises(ValueError, match="target must hold values in"):
+            focal_loss_grad([1.0], [bad])
+
+
 def test_shape_mismatch_raises():
     """Are logits and target of different shapes refused, naming both?"""
     with pytest.raises(ValueError, match="logits and target must have the same shape"):

@@ -94,6 +94,16 @@ def test_nearly_determined_conditional_entropy_keeps_its_digits():
     assert conditional_entropy(j) == pytest.approx(want, rel=1e-12)
 
 
+def test_marginals_whose_product_underflows():
+    """Is a cell with p(x) = p(y) = p(x, y) = 1e-200 worth p·log(1/p), not inf?
+
+    p(x)p(y) = 1e-400 underflows in float64; the exact term is 1e-200 · ln(1e200).
+    """
+    j = np.array([[1e-200, 0.0], [0.0, 1.0 - 1e-200]])
+    want = 1e-200 * 200 * math.log(10)  # the other cell's term is 0 (p = p(x)p(y) = 1)
+    assert mutual_information(j) == pytest.approx(want, rel=1e-14)
+
+
 def test_nan_propagates():
     """Does a NaN cell give NaN, as the one-variable functions do?"""
     j = np.array([[0.5, np.nan], [0.25, 0.25]])

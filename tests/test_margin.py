@@ -112,6 +112,17 @@ def test_gradient_at_the_kink_is_zero():
     np.testing.assert_array_equal(g, [0.0, 0.0])
 
 
+def test_infinite_scores_follow_pytorch():
+    """Do infinite scores give PyTorch's 0, inf and NaN (inf − inf), with no NaN from 2Sum?"""
+    inf = np.inf
+    assert multi_margin_loss([[inf, 0.0]], [0]) == 0.0  # the true class infinitely ahead
+    assert multi_margin_loss([[0.0, inf]], [0]) == inf  # a wrong class infinitely ahead
+    assert multi_margin_loss([[-inf, 0.0]], [0], p=2) == inf
+    assert np.isnan(multi_margin_loss([[inf, inf]], [0]))
+    np.testing.assert_array_equal(multi_margin_loss_grad([[inf, 0.0]], [0]), [[0.0, 0.0]])
+    np.testing.assert_array_equal(multi_margin_loss_grad([[0.0, inf]], [0]), [[-0.5, 0.5]])
+
+
 def test_one_dimensional_input():
     """Does (C,) input with a scalar target give a scalar, and a (C,) gradient?"""
     assert np.ndim(multi_margin_loss([0.1, 0.2, 0.4, 0.8], 3, reduction="none")) == 0
