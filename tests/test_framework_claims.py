@@ -13,6 +13,7 @@ import pytest
 
 from autograder import (
     binary_cross_entropy,
+    binary_cross_entropy_grad,
     entropy,
     kl_divergence,
     multi_margin_loss,
@@ -73,3 +74,27 @@ def test_multi_margin_weight_multiplies_after_the_power():
         torch.tensor(x), torch.tensor(y), p=2, weight=torch.tensor(w)
     ).item()
     assert got == pytest.approx(3.0 * 2.0**2 / 2) == multi_margin_loss(x, y, p=2, weight=w)
+
+
+def test_binary_cross_entropy_gradient_is_not_zeroed_by_the_clamp():
+    """At p = 0, t = 1 (log clamped), is torch's gradient (p − t)/1e-12, not 0, like ours?"""
+    torch = _torch()
+    p = torch.tensor([0.0, 1.0], dtype=torch.float64, requires_grad=True)
+    t = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    torch.nn.functional.binary_cross_entropy(p, t, reduction="sum").backward()
+    ours = binary_cross_entropy_grad([0.0, 1.0], [1.0, 0.0], reduction="sum")
+    np.testing.assert_allclose(p.grad.numpy(), [-1e12, 1e12], rtol=1e-6)
+    np.testing.assert_array_equal(p.grad.numpy(), ours)
+
+
+def test_softmax_without_dim_guesses_dim_1_for_2d_but_dim_0_for_3d():
+    """Does F.softmax(z) (no dim) normalise rows of a 2-D batch but the batch axis in 3-D?"""
+    torch = _torch()
+    F = torch.nn.functional
+    z2, z3 = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 5, 3, dtype=torch.float64)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        s2 = F.softmax(z2)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        s3 = F.softmax(z3)
+    torch.testing.assert_close(s2, F.softmax(z2, dim=1))
+    torch.testing.assert_close(s3, F.softmax(z3, dim=0))
