@@ -17,10 +17,12 @@ as a wrong reduction:
 - ``alpha_t``: α weights the positives and 1 − α the negatives;
 - ``no_weighting``: α < 0 switches weighting off (torchvision's convention);
 - ``smoothing``: PyTorch's smoothed target is (1 − ε)·one-hot + ε/C on *every* class;
-- ``true_class`` / ``classes`` / ``weight``: the hinge skips j = y, divides by C and
-  multiplies by w_y after the power;
-- ``confidence`` / ``weighting`` / ``edges`` / ``empty``: ECE uses the max probability,
-  weights each bin by its share of samples, bins (lo, hi], and skips empty bins.
+- ``true_class`` / ``sum`` / ``classes`` / ``weight`` / ``weight_mean``: the hinge skips
+  j = y, adds every violation (not the largest), divides by C, multiplies by w_y after
+  the power, and ``"mean"`` averages over N even with weights;
+- ``confidence`` / ``weighting`` / ``edges`` / ``empty`` / ``n_bins``: ECE uses the max
+  probability, weights each bin by its share of samples, bins (lo, hi], skips empty
+  bins, and uses ``n_bins`` bins.
 
 No message prints a number computed from a hidden input.
 
@@ -28,7 +30,7 @@ No message prints a number computed from a hidden input.
 ['test_focal_loss', 'test_focal_loss_stable', 'test_focal_loss_grad', \
 'test_smoothed_cross_entropy', 'test_multi_margin_loss', 'test_expected_calibration_error']
 >>> BATTERY.max_score
-16.0
+17.0
 """
 
 from __future__ import annotations
@@ -77,6 +79,11 @@ MESSAGES = {
         "wrong hinge: the sum runs over the classes j ≠ y only; the true class's own term "
         "max(0, margin) must not be added"
     ),
+    "sum": (
+        "wrong hinge: PyTorch adds the hinges of every class j ≠ y (Weston–Watkins); "
+        "keeping only the largest violation is the Crammer–Singer loss (optax's "
+        "multiclass_hinge_loss, Keras's CategoricalHinge), a different function"
+    ),
     "classes": (
         "wrong scale: PyTorch divides each sample's sum of hinges by the number of classes "
         "C (and 'mean' then averages over the N samples)"
@@ -86,6 +93,10 @@ MESSAGES = {
     "weight": (
         "wrong result with class weights: multiply each sample's hinges by the weight of "
         "its *true* class, w[y], after the power (as PyTorch computes it)"
+    ),
+    "weight_mean": (
+        "wrong 'mean' with class weights: multi_margin_loss averages the weighted losses "
+        "over the N samples; it does not divide by Σ w[y] as the weighted cross_entropy does"
     ),
     "confidence": (
         "wrong ECE: a prediction's confidence is its largest probability (and its "
@@ -248,6 +259,8 @@ def _build() -> Battery:
             Case((a([[2.0, 0.0, 0.0]]), a([0])), {"reduction": "none"}, category="true_class"),
             Case((scores, classes(10, 4)), {"reduction": "none"}, category="classes"),
             Case((logits(6, 7), classes(6, 7)), {"reduction": "none"}, category="classes"),
+            # two violations of different sizes: their sum, not the largest
+            Case((a([[0.0, 0.5, -0.2]]), a([0])), {"reduction": "none"}, category="sum"),
             Case((scores, classes(10, 4)), {"margin": 0.3, "reduction": "none"}, category="margin"),
             Case((scores, classes(10, 4)), {"p": 2, "reduction": "none"}, category="squared"),
             Case(
@@ -262,6 +275,12 @@ def _build() -> Battery:
             ),
             Case((scores, classes(10, 4)), category="reduction"),
             Case((scores, classes(10, 4)), {"reduction": "sum"}, category="reduction"),
+            # no rng draw here, so the hidden inputs after it stay as they were
+            Case(
+                (scores, a([0, 1, 2, 3, 3, 3, 0, 1, 2, 3])),
+                {"weight": a([1.0, 2.0, 0.5, 3.0])},
+                category="weight_mean",
+            ),
         ],
     )
 
@@ -283,6 +302,8 @@ def _build() -> Battery:
             # hidden
             Case((a([[0.7, 0.3], [0.2, 0.8], [0.9, 0.1]]), a([1, 1, 0])), category="confidence"),
             Case((probs, probs_target), category="confidence"),
+            # one right at 0.61, one wrong at 0.63: one bin of 15 pools them, 50 bins do not
+            Case((a([[0.61, 0.39], [0.63, 0.37]]), a([0, 1])), {"n_bins": 50}, category="n_bins"),
             Case(
                 (a([[0.95, 0.05], [0.92, 0.08], [0.91, 0.09], [0.55, 0.45]]), a([0, 1, 1, 0])),
                 {"n_bins": 10},

@@ -302,6 +302,38 @@ def smoothed_cross_entropy(logits, target, *, label_smoothing=0.1, reduction="me
 """
         ),
     ),
+    Wrong(
+        "only the largest violation counted (Crammer–Singer, as optax and Keras)",
+        PS8,
+        "multi_margin_loss",
+        "test_multi_margin_loss",
+        "adds the hinges of every class j ≠ y",
+        hinge(
+            """
+    z = margin - x[rows, y][:, None] + x
+    h = np.maximum(z, 0.0) ** p
+    h[rows, y] = 0.0
+    losses = w[y] * h.max(axis=1) / c
+"""
+        ),
+    ),
+    Wrong(
+        "weighted 'mean' divided by the sum of the weights, as weighted cross-entropy does",
+        PS8,
+        "multi_margin_loss",
+        "test_multi_margin_loss",
+        "does not divide by Σ w[y]",
+        hinge(
+            """
+    z = margin - x[rows, y][:, None] + x
+    h = np.maximum(z, 0.0) ** p
+    h[rows, y] = 0.0
+    losses = w[y] * h.sum(axis=1) / c
+    if reduction == "mean":
+        return np.sum(losses) / np.sum(w[y])
+"""
+        ),
+    ),
     # expected_calibration_error ---------------------------------------------------------
     Wrong(
         "confidence taken as the probability of the true class",
@@ -350,6 +382,28 @@ def smoothed_cross_entropy(logits, target, *, label_smoothing=0.1, reduction="me
     total = 0.0
     for k in range(n_bins):
         inside = b == k
+        if inside.any():
+            total += inside.mean() * abs(correct[inside].mean() - conf[inside].mean())
+    return float(total)
+"""
+        ),
+    ),
+    Wrong(
+        "n_bins ignored: always 15 bins",
+        PS8,
+        "expected_calibration_error",
+        "test_expected_calibration_error",
+        "n_bins other than 15",
+        ece(
+            """
+    conf = p.max(axis=1)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, 16)
+    total = 0.0
+    for b in range(15):
+        inside = (conf > edges[b]) & (conf <= edges[b + 1])
+        if b == 0:
+            inside |= conf == 0
         if inside.any():
             total += inside.mean() * abs(correct[inside].mean() - conf[inside].mean())
     return float(total)
