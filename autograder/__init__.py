@@ -16,6 +16,7 @@ from autograder.activations import (
     softmax_jacobian,
     softplus,
 )
+from autograder.calibration import expected_calibration_error
 from autograder.classification import (
     binary_cross_entropy,
     binary_cross_entropy_grad,
@@ -25,13 +26,18 @@ from autograder.classification import (
     softmax_cross_entropy_grad,
     softmax_cross_entropy_value_and_grad,
 )
+from autograder.focal import focal_loss, focal_loss_grad
 from autograder.information import (
     binary_entropy,
+    conditional_entropy,
     cross_entropy,
     entropy,
+    joint_entropy,
     kl_divergence,
+    mutual_information,
     self_information,
 )
+from autograder.margin import multi_margin_loss, multi_margin_loss_grad
 from autograder.regression import (
     huber_loss,
     huber_loss_grad,
@@ -47,10 +53,15 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_grad",
     "binary_entropy",
+    "conditional_entropy",
     "cross_entropy",
     "entropy",
+    "expected_calibration_error",
+    "focal_loss",
+    "focal_loss_grad",
     "huber_loss",
     "huber_loss_grad",
+    "joint_entropy",
     "kl_divergence",
     "l1_loss",
     "l1_loss_grad",
@@ -59,6 +70,9 @@ __all__ = [
     "logsumexp",
     "mse_loss",
     "mse_loss_grad",
+    "multi_margin_loss",
+    "multi_margin_loss_grad",
+    "mutual_information",
     "self_information",
     "sigmoid",
     "sigmoid_cross_entropy",

@@ -39,6 +39,7 @@ import numpy as np
 import sympy as sp
 
 __all__ = [
+    "alpha",
     "bernoulli_negative_log_likelihood",
     "beta",
     "binary_cross_entropy_from_gradient",
@@ -49,13 +50,17 @@ __all__ = [
     "d",
     "delta",
     "entropy_maximiser",
+    "focal_loss_grad",
+    "gamma",
     "gaussian_prior_negative_log_posterior",
     "huber_grad",
     "kl_divergence_grad_q",
     "l1_grad",
     "l2_grad",
     "logsumexp_grad",
+    "margin",
     "mse_sigmoid_grad",
+    "multi_margin_loss_grad",
     "p",
     "q",
     "self_information_derivative",
@@ -820,6 +825,109 @@ def mse_sigmoid_grad() -> sp.Expr:
     (``book/cross_entropy_meets_softmax.md``).
     """
     return sp.diff(sp.Rational(1, 2) * (sigma(z) - y) ** 2, z)
+
+
+# --------------------------------------------------------------------------------------
+# Focal and margin losses (class imbalance, margins)
+# --------------------------------------------------------------------------------------
+
+#: focal-loss class weight α (real; a negative value means "no weighting")
+alpha = sp.Symbol("alpha", real=True)
+#: focal-loss focusing exponent γ (non-negative)
+gamma = sp.Symbol("gamma", nonnegative=True)
+#: margin of the multiclass hinge (real)
+margin = sp.Symbol("margin", real=True)
+
+
+@functools.lru_cache(maxsize=1)
+def focal_loss_grad() -> sp.Expr:
+    r"""Derive the gradient of the sigmoid focal loss in the logit ``z``.
+
+    .. math::
+
+        L(z) = \alpha_t\,(1 - p_t)^{\gamma}\,
+               \big(-y\log\sigma(z) - (1 - y)\log(1 - \sigma(z))\big),
+        \qquad 1 - p_t = \sigma(z)(1 - y) + (1 - \sigma(z))\,y,
+
+    with :math:`\alpha_t = \alpha y + (1 - \alpha)(1 - y)`. SymPy differentiates the
+    definition; the result, written with :math:`q = 1 - p_t`, is
+
+    .. math::
+
+        \frac{\partial L}{\partial z} = \alpha_t\Big[\gamma q^{\gamma - 1}
+        \sigma(z)\big(1 - \sigma(z)\big)(1 - 2y)\,\mathrm{BCE} + q^{\gamma}
+        \big(\sigma(z) - y\big)\Big].
+
+    At γ = 0 the first term vanishes and it is α_t(σ(z) − y), the weighted cross-entropy
+    gradient: focusing adds a term that slows down the examples already well classified.
+
+    Returns
+    -------
+    ``sympy.Expr``
+        In the module symbols ``z``, ``y``, ``alpha`` and ``gamma``.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> weighted_ce = (alpha * y + (1 - alpha) * (1 - y)) * (sigma(z) - y)
+    >>> sympy.simplify(focal_loss_grad().subs(gamma, 0) - weighted_ce)
+    0
+
+    Notes
+    -----
+    Used in the chapter *Imbalance and margins* (``book/imbalance_margins.md``).
+    """
+    s = sigma(z)
+    q = s * (1 - y) + (1 - s) * y
+    bce = -(y * sp.log(s) + (1 - y) * sp.log(1 - s))
+    alpha_t = alpha * y + (1 - alpha) * (1 - y)
+    return sp.diff(alpha_t * q**gamma * bce, z)
+
+
+@functools.lru_cache(maxsize=8)
+def multi_margin_loss_grad(n: int = 3, power: int = 1) -> sp.Matrix:
+    r"""Derive the (sub)gradient of the multiclass hinge loss for ``n`` classes.
+
+    With the true class first (any class can be renumbered to be first),
+
+    .. math::
+
+        L(z) = \frac{1}{n}\sum_{j=2}^{n} \max\big(0,\ m - z_1 + z_j\big)^{p},
+
+    each max written as a ``Piecewise`` that is 0 unless the margin is violated
+    (:math:`m - z_1 + z_j > 0`, strictly), so SymPy's derivative takes the subgradient 0
+    at the kink, as :func:`autograder.margin.multi_margin_loss_grad` does.
+
+    Parameters
+    ----------
+    n : int, default 3
+        Number of classes (a few: SymPy's Piecewise algebra grows with n).
+    power : {1, 2}, default 1
+        The exponent p: the hinge or the squared hinge.
+
+    Returns
+    -------
+    ``sympy.Matrix``, shape (n, 1)
+        :math:`\partial L / \partial z_k` in the symbols ``z_1 … z_n`` and ``margin``.
+
+    Examples
+    --------
+    >>> multi_margin_loss_grad(2)[1]
+    Piecewise((1/2, margin - z_1 + z_2 > 0), (0, True))
+
+    Notes
+    -----
+    Used in the chapter *Imbalance and margins* (``book/imbalance_margins.md``).
+    """
+    n = _check_n(n)
+    if power not in (1, 2):
+        raise ValueError(f"power must be 1 or 2, got {power!r}")
+    zs = vector_symbols("z", n)
+    loss = sum(
+        sp.Piecewise(((margin - zs[0] + zs[j]) ** power, margin - zs[0] + zs[j] > 0), (0, True))
+        for j in range(1, n)
+    ) / sp.Integer(n)
+    return sp.Matrix([sp.piecewise_fold(sp.diff(loss, zk)) for zk in zs])
 
 
 # --------------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ ASSIGNMENTS = (
     "ps5_gradients",
     "ps6_regression_losses",
     "ps7_training",
+    "ps8_beyond",
 )
 
 __all__ = [

@@ -258,8 +258,8 @@ def test_check_raises_assertion_with_the_message_and_is_silent_on_success(capsys
 
 
 def test_load_knows_every_assignment_and_refuses_others():
-    """Does load() name the seven assignments and reject an unknown one?"""
-    assert len(ASSIGNMENTS) == 7 and load("ps1_information").assignment == "ps1_information"
+    """Does load() name the eight assignments and reject an unknown one?"""
+    assert len(ASSIGNMENTS) == 8 and load("ps1_information").assignment == "ps1_information"
     with pytest.raises(ValueError, match="unknown assignment"):
         load("ps0_nothing")
     with pytest.raises(KeyError, match="known"):
