@@ -14,6 +14,11 @@ import sys
 import time
 from pathlib import Path
 
+from autograder.grading.sanitize import printable, shorten
+
+#: Width of the summary table's reason column: long reasons end with "…" at a word.
+REASON_WIDTH = 100
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment id, e.g. ps1_information")
@@ -41,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from autograder.batteries import ASSIGNMENTS
-    from autograder.grading import engine, sandbox
+    from autograder.grading import engine, notebook, sandbox
 
     course = Path(args.course)
     if args.assignment not in ASSIGNMENTS:
@@ -56,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
-    bad = [s for s in args.student or [] if not s or "/" in s or s.startswith(".")]
+    bad = [s for s in args.student or [] if not notebook.is_plain_id(s)]
     if bad:
-        print(f"error: not a student id: {', '.join(map(repr, bad))}", file=sys.stderr)
+        shown = ", ".join(repr(printable(s)) for s in bad)
+        print(f"error: not a student id: {shown}", file=sys.stderr)
         return 2
     students = args.student or engine.discover_students(course, args.assignment)
     if not students:
@@ -73,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         count[0] += 1
         if tty:
             r = outcome.result
-            sys.stderr.write(f"\r\x1b[K[{count[0]}/{len(students)}] {r.student}: {r.status}")
+            who = shorten(printable(r.student), 40)
+            sys.stderr.write(f"\r\x1b[K[{count[0]}/{len(students)}] {who}: {r.status}")
             sys.stderr.flush()
 
     outcomes = engine.grade_assignment(
@@ -91,19 +98,28 @@ def run(args: argparse.Namespace) -> int:
     )
     not_recorded = [o for o in outcomes if o.action.startswith("NOT RECORDED")]
     for o in not_recorded:
-        print(f"error: {o.result.student}: {o.action}", file=sys.stderr)
-    return 1 if not_recorded else 0
+        print(f"error: {printable(o.result.student)}: {printable(o.action)}", file=sys.stderr)
+    unwritten = [o for o in outcomes if o.errors]
+    for o in unwritten:
+        print(f"error: {printable(o.result.student)}: {'; '.join(o.errors)}", file=sys.stderr)
+    return 1 if not_recorded or unwritten else 0
 
 
 def summary_table(outcomes) -> str:
-    """One line per submission: student, status, score, reason or notes."""
+    """One line per submission: student, status, score, reason or notes.
+
+    Everything that came from a submission (the student id is a folder name; reasons and
+    notes quote file names) is passed through :func:`printable`, so no control character
+    reaches the terminal; a long reason is cut at a word, marked with "…".
+    """
     rows = [("student", "status", "score", "reason")]
     for o in sorted(outcomes, key=lambda o: o.result.student):
         r = o.result
         score = f"{r.score:g}/{r.max_score:g}" if r.status == "graded" else "-"
         status = r.status if o.action == "recorded" else f"{r.status} ({o.action})"
         reason = r.reason or "; ".join(r.notes)
-        rows.append((r.student, status, score, reason[:90]))
+        student = shorten(printable(r.student), 40)
+        rows.append((student, printable(status), score, shorten(printable(reason), REASON_WIDTH)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = []
     for k, row in enumerate(rows):
@@ -127,5 +143,5 @@ def sandbox_report(outcomes) -> str:
     ]
     names.append(("user_switch", "unprivileged user"))
     parts = [f"{text}: {'yes' if features.get(key) else 'NO'}" for key, text in names]
-    notes = sorted({n for o in outcomes for n in o.sandbox_notes})
+    notes = sorted({printable(n) for o in outcomes for n in o.sandbox_notes})
     return "sandbox: " + ", ".join(parts) + "".join(f"\n  warning: {n}" for n in notes)
