@@ -407,22 +407,43 @@ def _uid_pids(uid: int) -> list[int]:
     return found
 
 
+def _namespace_pids(link: str) -> list[int]:
+    """Host PIDs of the processes in the PID namespace ``link`` (``pid:[inode]``)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.readlink(f"/proc/{name}/ns/pid") == link:
+                    found.append(int(name))
+            except OSError:
+                pass
+    return found
+
+
 class Accounting:
     """The processes and the CPU time of one sandbox, whatever the machine offers.
 
-    With a cgroup: its member list and CPU counter. Without one, but with the sandbox's own
-    uid: the processes of that uid, their CPU time plus what they reaped. Otherwise only
-    the first process and what it reaped (reported as a missing feature).
+    With a cgroup: its member list and CPU counter. Without one: the processes of the
+    sandbox's PID namespace, or of its own uid, with their CPU time plus what they reaped.
+    Otherwise only the first process and what it reaped (reported as a missing feature).
     """
 
-    def __init__(self, cgroup: Cgroup | None, uid: int | None, first: int):
+    def __init__(self, cgroup: Cgroup | None, uid: int | None, first: int, pidns: bool = False):
         self.cgroup = cgroup
         self.uid = uid
         self.first = first
+        self.namespace = None
+        if pidns:
+            try:
+                self.namespace = os.readlink(f"/proc/{first}/ns/pid")
+            except OSError:
+                pass
 
     def pids(self) -> list[int]:
         if self.cgroup is not None:
             return self.cgroup.pids()
+        if self.namespace is not None:
+            return _namespace_pids(self.namespace)
         if self.uid is not None:
             return _uid_pids(self.uid)
         return [self.first]
@@ -538,6 +559,17 @@ def build_root(root: str, cfg: dict) -> None:
         "tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,nr_inodes={inodes},mode=0700"
     )
     os.chown(work, cfg["uid"], cfg["gid"])
+    # The result files get a tmpfs of their own: a flood of files in the work directory
+    # cannot leave the runners without an inode for their results.
+    _mkdirs(work + "/out")
+    mount(
+        "tmpfs",
+        work + "/out",
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={size}m,nr_inodes=256,mode=0700",
+    )
+    os.chown(work + "/out", cfg["uid"], cfg["gid"])
     # Nothing but /submission is writable from inside.
     mount("none", root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
@@ -792,7 +824,7 @@ def _supervise(job_dir, cfg, harness, tests, root, out_dir, cgroup) -> int:
     os.write(go_write, b"1")
     os.close(go_write)
     uid = cfg["uid"] if features["user_switch"] else None
-    accounting = Accounting(cgroup, uid, pid)
+    accounting = Accounting(cgroup, uid, pid, pidns=features["pid_namespace"])
     captured = bytearray()
     status, detail = _watch(
         pid, cfg, tests, job_dir, accounting, read_end, captured, phase_read, ack_write, server
@@ -1159,8 +1191,11 @@ def init(cfg: dict, tests: list, features: dict, work: str, harness, channels, p
     except OSError:  # the student's code closed them: the top-level deadline then applies
         pass
     _reap()
-    os.makedirs(out, exist_ok=True)
-    _write_json(os.path.join(out, "cells.json"), {"errors": cell_errors[:50]})
+    try:
+        os.makedirs(out, exist_ok=True)
+        _write_json(os.path.join(out, "cells.json"), {"errors": cell_errors[:50]})
+    except OSError:  # the student's code filled or removed it: the tests still run
+        pass
     results = []
     for k, test in enumerate(tests):
         results.append(_run_test(k, test, namespace, harness, state, limits, channels["inputs"]))

@@ -179,6 +179,10 @@ def grade_one(
             worker.slot,
         )
         run = worker.run(job_dir, list(battery.tests), limits)
+    except sandbox.SandboxError as exc:  # no uid, no slot: not the student's doing
+        result.status, result.reason = "error", f"the sandbox could not start: {exc}"
+        result.tests = _zero(battery, f"not graded: {result.reason}")
+        return Outcome(result, notebook=None)
     except Exception as exc:  # a result the grader could not read back (MemoryError...)
         worker.stop()  # a fresh worker for the next student
         result.status = "crashed"
@@ -202,7 +206,7 @@ def grade_one(
             )
             break
     if run.status != "exited" or not run.test_status:
-        result.status = "timeout" if run.status == "timeout" else "crashed"
+        result.status = {"timeout": "timeout", "error": "error"}.get(run.status, "crashed")
         result.reason = _run_reason(run, limits)
         result.tests = _zero(battery, f"not graded: {result.reason}")
         return outcome
@@ -223,6 +227,8 @@ def grade_one(
 
 
 def _run_reason(run: sandbox.RunResult, limits: sandbox.Limits) -> str:
+    if run.status == "timeout" and "CPU" in run.detail:
+        return "the sandbox's processes together used more CPU time than the limits allow"
     if run.status == "timeout":
         return (
             f"the notebook's code did not finish within {limits.wall_s:g} s "
@@ -235,6 +241,8 @@ def _run_reason(run: sandbox.RunResult, limits: sandbox.Limits) -> str:
             f"the notebook's code ended the process before the tests ran ({run.detail}): "
             "remove calls such as os._exit() or os.kill()"
         )
+    if run.status == "error" and run.detail and "Traceback" not in run.detail:
+        return f"the sandbox could not start: {run.detail.strip()[:300]}"
     return f"the sandbox failed: {run.detail.strip().splitlines()[-1] if run.detail else '?'}"
 
 
@@ -245,6 +253,8 @@ def _missing_features(features: dict) -> list[str]:
         "pid_namespace": "private process table (PID namespace)",
         "user_switch": "unprivileged user for student code",
     }
+    if features.get("user_namespace"):  # its own user namespace stands for a uid of its own
+        names.pop("user_switch")
     return [f"unavailable: {text}" for key, text in names.items() if features.get(key) is False]
 
 

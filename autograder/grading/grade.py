@@ -41,7 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         help="CPU seconds per test cell's cases (10); the wall-clock limit is 3·t + 10 s",
     )
-    parser.add_argument("--memory-mb", type=int, default=1024, help="address-space limit (1024)")
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=1024,
+        help="memory of one sandbox, all its processes together (1024)",
+    )
+    parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade even where student code cannot get a private file system (see SECURITY.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +80,16 @@ def run(args: argparse.Namespace) -> int:
     if not students:
         print(f"no submissions in {course / 'submitted'} for {args.assignment}")
         return 0
-    limits = sandbox.Limits(wall_s=args.timeout, test_s=args.test_timeout, memory_mb=args.memory_mb)
+    refusal = sandbox_refusal(course, args.unsafe)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    limits = sandbox.Limits(
+        wall_s=args.timeout,
+        test_s=args.test_timeout,
+        memory_mb=args.memory_mb,
+        unsafe=args.unsafe,
+    )
     tty = sys.stderr.isatty()
     count = [0]
     start = time.perf_counter()
@@ -131,6 +150,30 @@ def summary_table(outcomes) -> str:
     return "\n".join(lines)
 
 
+def sandbox_refusal(course: Path, unsafe: bool) -> str | None:
+    """Why grading must not start here (an operator error), or ``None``.
+
+    Refused: a course, repository or virtual environment inside a folder the sandbox shows
+    to student code; a machine where student code cannot get a private file system (not
+    root, no unprivileged user namespaces), unless the operator passes ``--unsafe``.
+    """
+    from autograder.grading import sandbox
+
+    if unsafe:
+        return None
+    problems = sandbox.layout_problems(course)
+    if problems:
+        return "; ".join(problems)
+    problem = sandbox.isolation_problem()
+    if problem:
+        return (
+            f"student code cannot be isolated on this machine ({problem}): run grade as root "
+            "or enable unprivileged user namespaces, or pass --unsafe to grade anyway "
+            "(student code could then read the course folder)"
+        )
+    return None
+
+
 def sandbox_report(outcomes) -> str:
     """Which isolation features the sandbox had on this machine (reported, never silent)."""
     features = next((o.features for o in outcomes if o.features), None)
@@ -142,6 +185,9 @@ def sandbox_report(outcomes) -> str:
         ("pid_namespace", "private PIDs"),
     ]
     names.append(("user_switch", "unprivileged user"))
-    parts = [f"{text}: {'yes' if features.get(key) else 'NO'}" for key, text in names]
+    shown = dict(features)
+    shown["user_switch"] = features.get("user_switch") or features.get("user_namespace")
+    parts = [f"{text}: {'yes' if shown.get(key) else 'NO'}" for key, text in names]
+    limits = f"\nlimits per sandbox: {printable(str(features.get('limits') or 'unknown'))}"
     notes = sorted({printable(n) for o in outcomes for n in o.sandbox_notes})
-    return "sandbox: " + ", ".join(parts) + "".join(f"\n  warning: {n}" for n in notes)
+    return "sandbox: " + ", ".join(parts) + limits + "".join(f"\n  warning: {n}" for n in notes)

@@ -62,6 +62,11 @@ BASE_UID = 64000
 MAX_UIDS = 512
 
 
+class SandboxError(RuntimeError):
+    """The sandbox could not be set up for a submission (no free uid, no job directory):
+    the submission's status is ``error`` with this reason, never a graded zero."""
+
+
 @dataclass
 class Limits:
     """Resource limits of one sandboxed submission (see docs/instructor.md)."""
@@ -231,8 +236,11 @@ def disabled_features() -> set[str]:
 
 
 def runtime_dir() -> Path:
-    """Where the uid lock files live: ``/run/autograder`` as root, else a per-user folder."""
-    if os.geteuid() == 0 and os.path.isdir("/run"):
+    """Where the uid lock files live: ``/run/autograder`` as root, else a per-user folder
+    (``AUTOGRADER_RUNTIME_DIR`` overrides it: every grader of a machine must use the same)."""
+    if os.environ.get("AUTOGRADER_RUNTIME_DIR"):
+        path = Path(os.environ["AUTOGRADER_RUNTIME_DIR"])
+    elif os.geteuid() == 0 and os.path.isdir("/run"):
         path = Path("/run/autograder")
     else:
         base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
@@ -267,7 +275,7 @@ class UidLease:
                 continue
             self.uid, self._fd = uid, fd
             return
-        raise RuntimeError(f"no free sandbox uid in {BASE_UID}..{BASE_UID + MAX_UIDS - 1}")
+        raise SandboxError(f"no free sandbox uid in {BASE_UID}..{BASE_UID + MAX_UIDS - 1}")
 
     def release(self) -> None:
         if self._fd is not None:
@@ -696,8 +704,11 @@ class Worker:
 def isolation_problem() -> str | None:
     """Why student code could not get a private file system on this machine (``None``: it
     can), found by the bootstrap's ``--probe`` in a throwaway process."""
-    if "mount" in disabled_features():
+    disabled = disabled_features()
+    if "mount" in disabled:
         return None  # the operator switched it off on purpose; reported per submission
+    if os.geteuid() != 0 and "user" in disabled:
+        return "not root, and user namespaces are switched off (AUTOGRADER_SANDBOX_DISABLE)"
     proc = subprocess.run(
         [sys.executable, "-I", "-S", str(BOOTSTRAP), str(site_packages()), "--probe"],
         capture_output=True,

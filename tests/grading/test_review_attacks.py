@@ -42,7 +42,7 @@ LEAK_CELL = textwrap.dedent(
     _errs = _f.f_locals["cell_errors"]
     _cases = []
     for _t in _f.f_locals.get("tests") or []:
-        _cases.extend(repr(_c["args"]) for _c in _t["cases"])
+        _cases.extend(repr(_c["args"]) for _c in _t.get("cases", []))
     _errs.append({"cell": "LEAK-A " + " ".join(_cases), "error": "x"})
     _errs.append({"cell": _f.f_locals["number"], "error": "LEAK-B " + " ".join(_cases)})
     _errs.append({"cell": 10**6, "error": "ValueError"})
@@ -68,7 +68,7 @@ LEAK_STATUS = textwrap.dedent(
 
     def _patched(k, test, *args):
         result = _orig(k, test, *args)
-        cases = repr([c["args"] for c in test["cases"]])
+        cases = repr([c["args"] for c in test.get("cases", [])])
         if k == 1:
             return {"status": "exited", "detail": "LEAK-E " + cases}
         if k == 2:
