@@ -135,7 +135,8 @@ def summary_table(outcomes) -> str:
     for o in sorted(outcomes, key=lambda o: o.result.student):
         r = o.result
         score = f"{r.score:g}/{r.max_score:g}" if r.status == "graded" else "-"
-        status = r.status if o.action == "recorded" else f"{r.status} ({o.action})"
+        action = o.action.split(":", 1)[0]  # the details are on the error lines
+        status = r.status if action == "recorded" else f"{r.status} ({action})"
         reason = r.reason or "; ".join(r.notes)
         student = shorten(printable(r.student), 40)
         rows.append((student, printable(status), score, shorten(printable(reason), REASON_WIDTH)))
