@@ -689,7 +689,8 @@ class Worker:
         self.proc.stdin.write(str(job_dir) + "\n")
         self.proc.stdin.flush()
         per_test = bootstrap.per_test_wall_s(limits.test_s) + 1.5
-        budget = limits.wall_s + len(tests) * per_test + 20
+        symbolic = sum(t.protocol == "sympy" for t in tests)  # evaluated after the sandbox
+        budget = limits.wall_s + (len(tests) + symbolic) * per_test + 20
         ready, _, _ = select.select([self.proc.stdout], [], [], budget)
         if not ready:  # the supervisor itself hung: restart the worker, report a timeout
             self.stop()
