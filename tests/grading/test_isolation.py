@@ -416,3 +416,27 @@ def test_expression_trees_rebuild_only_known_sympy_classes():
         deep = {"fn": "exp", "a": [deep]}
     with pytest.raises(ValueError):
         harness.expression_from_tree(deep)
+
+
+def test_ps7_messages_carry_no_number_of_hidden_data():
+    """Do ps7's messages for a poor model and for wrong shapes name no accuracy, size or
+    shape (numbers computed from hidden data), only the fixed threshold?"""
+    from autograder.batteries.ps7_training import BATTERY, _compare_accuracy
+
+    train = BATTERY.test("test_train")
+    case = train.cases[1]  # the digits: held-out data the student never receives
+    X_eval = case.expected[0]
+    classes = case.args[2]
+    poor = (np.zeros((X_eval.shape[1], classes)), np.arange(classes, dtype=np.float64))
+    message = _compare_accuracy(poor, case.expected, case)
+    assert message is not None and "0.90" in message
+    assert not any(c.isdigit() for c in message.replace("0.90", ""))
+    wrong_shape = (np.zeros((3, classes)), np.zeros(classes))
+    shape_message = _compare_accuracy(wrong_shape, case.expected, case)
+    assert "shape" in shape_message and not any(c.isdigit() for c in shape_message)
+    fb = BATTERY.test("test_forward_backward")
+    big = fb.cases[-1]  # the digits case
+    expected = BATTERY.expected(fb, big)
+    transposed = (expected[0], expected[1].T.copy(), expected[2])
+    reason = fb.compare(transposed, expected, big)
+    assert "shape" in reason and not any(c.isdigit() for c in reason)
