@@ -123,7 +123,7 @@ def _timestamp(folder: Path) -> tuple[dt.datetime | None, str | None]:
             stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):
         shown = shorten(printable(text), 40)
-        return None, f"timestamp.txt ignored: not an ISO 8601 time ({shown!r})"
+        return None, f"timestamp.txt ignored: not an ISO 8601 time ('{shown}')"
     low, high = TIMESTAMP_YEARS
     if not low <= stamp.year <= high:
         return None, f"timestamp.txt ignored: the year {stamp.year} is not plausible"
