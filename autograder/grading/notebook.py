@@ -39,7 +39,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading import magics
+from autograder.grading import magics, safejson
 from autograder.grading.sanitize import file_name, printable, shorten
 
 #: Submissions larger than this are refused unread (outputs can be huge; code never is).
@@ -289,12 +289,10 @@ def parse_notebook(raw: bytes) -> tuple[dict, list[str]]:
         raise Ungradable("the notebook file is empty")
     if len(raw) > MAX_NOTEBOOK_BYTES:
         raise Ungradable(f"the notebook is {_size(len(raw))} (limit 20 MB): clear outputs")
-    containers = raw.count(b"{") + raw.count(b"[")
-    if containers > MAX_JSON_CONTAINERS:
-        raise Ungradable(
-            f"the notebook holds {containers} JSON objects and arrays (limit "
-            f"{MAX_JSON_CONTAINERS}): clear outputs and resubmit"
-        )
+    try:
+        safejson.check_size(raw, MAX_JSON_CONTAINERS)
+    except safejson.TooLarge as exc:
+        raise Ungradable(f"the notebook holds {exc}: clear outputs and resubmit") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

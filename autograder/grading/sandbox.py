@@ -42,7 +42,7 @@ import numpy as np
 
 from autograder.batteries import harness
 from autograder.batteries.core import exception_name
-from autograder.grading import bootstrap
+from autograder.grading import bootstrap, safejson
 
 BOOTSTRAP = Path(bootstrap.__file__)
 HARNESS_SOURCE = Path(harness.__file__).read_text(encoding="utf-8")
@@ -381,11 +381,19 @@ def write_job(
     (job_dir / "job.json").write_text(json.dumps(cfg), encoding="utf-8")
 
 
-def _load_json(path: Path):
+#: Caps on a result file's JSON (see :mod:`~autograder.grading.safejson`): ~100 MB of the
+#: grader's memory at most, whatever student code wrote there.
+MAX_RESULT_CONTAINERS = 200_000
+MAX_RESULT_ITEMS = 2_000_000
+
+
+def _load_json(path: Path, trusted: bool = False):
     if not path.is_file() or path.is_symlink():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        if trusted:
+            return json.loads(path.read_text(encoding="utf-8"))
+        return safejson.loads(path.read_bytes(), MAX_RESULT_CONTAINERS, MAX_RESULT_ITEMS)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
@@ -559,7 +567,7 @@ def read_results(job_dir: Path, tests: list) -> RunResult:
         features=dict(sup.get("features") or {}),
         notes=[str(n) for n in sup.get("notes") or []],
     )
-    job = _load_json(job_dir / "job.json")  # written by the grader: trusted
+    job = _load_json(job_dir / "job.json", trusted=True)  # written by the grader
     cells = job.get("cells", []) if isinstance(job, dict) else []
     numbers = {c[0] for c in cells if isinstance(c, list) and c and type(c[0]) is int}
     shown_type = type_namer([str(c[1]) for c in cells if isinstance(c, list) and len(c) > 1])

@@ -178,3 +178,30 @@ def test_a_failing_write_step_costs_only_that_student(tmp_path, monkeypatch):
         assert by_student[student].action == "recorded" and not by_student[student].errors
         assert (tmp_path / "feedback" / student / ASSIGNMENT / NB.replace("ipynb", "html")).exists()
         assert (tmp_path / "autograded" / student / ASSIGNMENT / NB).exists()
+
+
+def test_huge_result_file_is_refused_unparsed(tmp_path):
+    """Is a 9 MB result file of three million empty objects (student code in the runner
+    can rewrite its own result file) failed for its test without being parsed, the
+    grader's memory staying near the file's size?"""
+    from autograder.batteries import harness
+    from autograder.grading import sandbox
+
+    tests = list(battery().tests)
+    (tmp_path / "job.json").write_text(json.dumps({"cells": [[1, "x = 1"]]}))
+    out = tmp_path / "out"
+    out.mkdir()
+    ok = {"status": "exited", "detail": "exit code 0"}
+    (out / "supervisor.json").write_text(json.dumps({**ok, "features": {}, "notes": []}))
+    (out / "init.json").write_text(json.dumps({"tests": [ok] * len(tests)}))
+    bomb = b'{"outcomes": [' + b"{}," * 3_000_000 + b"{}]}"
+    (out / "test_0.json").write_bytes(bomb)
+    tracemalloc.start()
+    try:
+        run = sandbox.read_results(tmp_path, tests)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * len(bomb)
+    outcomes = run.outcomes[tests[0].grade_id]
+    assert outcomes and all(isinstance(o, harness.Failed) for o in outcomes)
