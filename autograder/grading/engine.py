@@ -59,11 +59,8 @@ def packages_for(battery) -> list[str]:
     return sorted(n for n in names if n not in forbidden or n == "numpy")
 
 
-def _defined_functions(source: str) -> set[str]:
-    """Names of the functions ``source`` defines at top level (none if it does not parse)."""
-    tree = magics.parse(source)
-    if tree is None:
-        return set()
+def _defined_functions(tree: ast.Module) -> set[str]:
+    """Names of the functions a parsed cell defines at top level."""
     return {
         node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
@@ -72,16 +69,16 @@ def _defined_functions(source: str) -> set[str]:
 def forbidden_by_function(battery, cells: list[notebook.Cell]) -> dict[str, list[str]]:
     """Map each graded function to the forbidden modules its own cell imports.
 
-    Each cell is parsed once, and only if :func:`~autograder.grading.magics.parse` can (a
-    cell too deep to parse defines nothing the grader can see; it fails in the sandbox).
+    Each cell is parsed once, and only by :func:`~autograder.grading.magics.parse` (a cell
+    too deep to parse defines nothing the grader can see; it fails in the sandbox).
     """
-    defined = [_defined_functions(cell.source) for cell in cells]
+    trees = [magics.parse(cell.source) for cell in cells]
     found: dict[str, list[str]] = {}
     for test in battery.tests:
-        for cell, names in zip(cells, defined, strict=True):
-            if cell.grade_id == test.function or test.function in names:
-                if magics.parse(cell.source) is None:
-                    continue
+        for cell, tree in zip(cells, trees, strict=True):
+            if tree is None:
+                continue
+            if cell.grade_id == test.function or test.function in _defined_functions(tree):
                 modules = find_forbidden_imports(cell.source, battery.forbidden_imports)
                 found.setdefault(test.function, [])
                 found[test.function] += [m for m in modules if m not in found[test.function]]
