@@ -85,8 +85,12 @@ def file_name(name: str, width: int = 80) -> str:
 #: right after it).
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
-#: A link reference definition (``[id]: url``), which can feed a link or an image.
-_DEFINITION = re.compile(r"^( {0,3})\[(?=[^\]\n]*\]:)", re.MULTILINE)
+#: A link reference definition (``[id]: url``), which can feed a link or an image, also
+#: inside block quotes and list items (``> [id]: url``, ``- [id]: url``); the label may
+#: run over several lines.
+_DEFINITION = re.compile(
+    r"^((?:[ \t]*(?:>|[-+*]|\d{1,9}[.)])(?=[ \t]|$))*[ \t]*)\[(?=[^\]]{0,999}\]:)", re.MULTILINE
+)
 
 #: MathJax commands that make links, set HTML attributes or load extensions or fonts.
 _MATH_COMMANDS = re.compile(
@@ -193,7 +197,9 @@ def markdown(source: str) -> str:
     - a link or image whose URL is unsafe loses its link syntax (the text and URL stay
       visible): links may go to http(s), mailto or a relative address; images only to an
       inline ``data:image/png|gif|jpeg|webp`` URL (no request leaves the page);
-    - link reference definitions (``[id]: url``) are escaped: they could feed either;
+    - link reference definitions (``[id]: url``) lose their bracket (``&#91;``, which
+      renders as ``[``, not ``\[``, a display-math delimiter in Jupyter): they could
+      feed a link or an image;
     - ``\href``, ``\url``, ``\class``, ``\style``, ``\cssId``, ``\data``, ``\unicode``,
       ``\require``, ``\html`` and ``\mmlToken`` lose their backslash, so MathJax typesets
       the name instead of running the command.
@@ -202,6 +208,6 @@ def markdown(source: str) -> str:
     '[x]&#40;javascript:alert(1)) ![]&#40;https://evil.example/p.png) $\\backslash{}href{u}{v}$'
     """
     text = _TAG_OPEN.sub("< ", source)
-    text = _DEFINITION.sub(r"\1\\[", text)
+    text = _DEFINITION.sub(r"\1&#91;", text)  # renders as "[", no longer a definition
     text = _links(text)
     return _MATH_COMMANDS.sub(r"\\backslash{}\1", text)

@@ -81,6 +81,9 @@ ATTACKS = [
     "[![p5](https://tracker.example/q.png)](https://example.org/)",
     "![r1][img]\n\n[img]: https://tracker.example/r.png",
     "[r2][js]\n\n[js]: javascript:alert(2)",
+    "> [r3][q]\n>\n> [q]: javascript:alert(6)",
+    "- [r4][l]\n\n- [l]: https://tracker.example/l.png\n\n![r5][l]",
+    "[r6][two lines]\n\n[two\nlines]: javascript:alert(7)",
     '<img src="https://tracker.example/h.png">',
     '<a href="javascript:alert(3)">x</a>',
     "<javascript:alert(4)>",
@@ -93,7 +96,21 @@ SAFE = [
     "[section](#entropy)",
 ]
 MARK = "Mallory writes: "
-ALLOWED_TAGS = {"p", "a", "img", "em", "strong", "code", "pre", "br", "hr", "ul", "ol", "li"}
+ALLOWED_TAGS = {
+    "p",
+    "a",
+    "img",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "br",
+    "hr",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+}
 
 
 class _Collector(HTMLParser):
