@@ -10,6 +10,7 @@ marker ``LEAK`` in everything they try to smuggle out.
 
 from __future__ import annotations
 
+import inspect
 import struct
 import textwrap
 import zlib
@@ -236,8 +237,13 @@ def _build(course: Path) -> None:
     )
     submit(course, "npynotnpz", notebook(prepend=[_rewrite_result('{"__nd__": 0}', npy)]))
     # finding 2: a deflated result member declaring 200 MB is refused before loading
-    bomb = deflate_bomb_npz(BOMB_BYTES)
-    bomb_cell = f"_BOMB = {bomb!r}\nnp.savez = lambda file, **kw: open(file, 'wb').write(_BOMB)\n"
+    # built inside the sandbox: as a literal, the bomb would pass the grader's cell-size cap
+    bomb_cell = (
+        "import struct, zlib\n"
+        + inspect.getsource(deflate_bomb_npz)
+        + f"\n_BOMB = deflate_bomb_npz({BOMB_BYTES})\n"
+        + "np.savez = lambda file, **kw: open(file, 'wb').write(_BOMB)\n"
+    )
     submit(course, "bomb", notebook(append=[bomb_cell]))
 
 
