@@ -3,7 +3,9 @@
 Grades ``DIR/submitted/<student>/<ASSIGNMENT>/`` into ``DIR/gradebook.db`` and
 ``DIR/feedback/``, shows progress on a terminal and prints a summary table. Exit status:
 0 when every submission got a recorded status (whatever the students did), 2 for operator
-errors (unknown assignment, no course folder), 1 when a result could not be written.
+errors (unknown assignment, no course folder), 1 when a result, a feedback page or an
+autograded copy could not be written, or a folder name in ``submitted/`` is not a plain
+student id (each on an ``error:`` line; every other student is still graded).
 """
 
 from __future__ import annotations
