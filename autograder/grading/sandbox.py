@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import glob
+import hashlib
 import io
 import json
 import math
@@ -156,6 +157,25 @@ def library_files(package_dirs: tuple[str, ...]) -> list[tuple[str, str]]:
         if os.path.isdir(folder):
             objects += sorted(str(p) for p in Path(folder).rglob("*.so"))
     objects = [o for o in objects if "_tkinter" not in os.path.basename(o)]
+    # ldd costs a second or two: its answer is kept per set of (file, size, mtime)
+    key = hashlib.sha256()
+    for o in objects:
+        st = os.stat(o)
+        key.update(f"{o}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    cache = runtime_dir() / f"libraries-{key.hexdigest()[:32]}.json"
+    try:
+        return [tuple(pair) for pair in json.loads(cache.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        pass
+    pairs = _ldd_pairs(objects, package_dirs)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(pairs), encoding="utf-8")
+    os.replace(tmp, cache)
+    return pairs
+
+
+def _ldd_pairs(objects: list[str], package_dirs) -> list[tuple[str, str]]:
+    """Ask ``ldd`` which libraries ``objects`` load; see :func:`library_files`."""
     ldd = shutil.which("ldd", path="/usr/bin:/bin")
     if ldd is None:
         return []
@@ -712,25 +732,36 @@ class Worker:
 
 def isolation_problem() -> str | None:
     """Why student code could not get a private file system on this machine (``None``: it
-    can), found by the bootstrap's ``--probe`` in a throwaway process."""
+    can), found by trying in a throwaway child process (call it before any thread starts)."""
     disabled = disabled_features()
     if "mount" in disabled:
         return None  # the operator switched it off on purpose; reported per submission
     if os.geteuid() != 0 and "user" in disabled:
         return "not root, and user namespaces are switched off (AUTOGRADER_SANDBOX_DISABLE)"
-    proc = subprocess.run(
-        [sys.executable, "-I", "-S", str(BOOTSTRAP), str(site_packages()), "--probe"],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
-        timeout=60,
-        check=False,
-    )
-    try:
-        report = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return f"the sandbox probe failed ({proc.stderr.strip()[-300:] or 'no output'})"
-    return None if report.get("ok") else str(report.get("reason"))
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child only calls unshare/mount, then exits
+        code = 1
+        try:
+            os.close(read_end)
+            try:
+                if os.geteuid() == 0:
+                    bootstrap.unshare(bootstrap.CLONE_NEWNS)
+                else:
+                    bootstrap._enter_user_namespace()
+                bootstrap.mount("none", "/", None, bootstrap.MS_REC | bootstrap.MS_PRIVATE)
+                code = 0
+            except OSError as exc:
+                os.write(write_end, str(exc).encode()[:500])
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        reason = f.read().decode(errors="replace")
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return None
+    return reason or "the isolation probe failed"
 
 
 def new_job_dir(scratch: Path, name: str) -> Path:
