@@ -266,6 +266,11 @@ def runtime_dir() -> Path:
         base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
         path = Path(base) / f"autograder-{os.geteuid()}"
     path.mkdir(mode=0o700, exist_ok=True)
+    st = path.lstat()
+    # another user's folder (say, made in /tmp first) could hand us their lock files and
+    # library list: refuse it
+    if path.is_symlink() or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise SandboxError(f"{path} is not a private folder of this user (mode 0700)")
     return path
 
 

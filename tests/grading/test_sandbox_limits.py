@@ -125,7 +125,7 @@ def _grade(course: Path, *extra: str) -> subprocess.CompletedProcess:
 def runtime(tmp_path, monkeypatch):
     """A private folder for the uid lock files of the runs a test starts."""
     folder = tmp_path / "runtime"
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     monkeypatch.setenv("AUTOGRADER_RUNTIME_DIR", str(folder))
     return folder
 
