@@ -4,7 +4,8 @@ Generates N mixed ps1_information submissions (correct, one wrong function, a ra
 function, a renamed file, broken JSON) into two fresh course folders, grades them with
 ``python -m autograder grade`` and with ``nbgrader autograde``, and prints seconds per
 submission and the ratios. Also prints the floor: one ``python -c "import numpy"`` per
-submission. Prints numbers, asserts nothing (timings depend on the machine).
+submission. Prints numbers, asserts nothing (timings depend on the machine), and the
+machine's load average before and after (other work on the machine slows every figure).
 
     python benchmarks/grading.py [-n 24] [--jobs 2] [--skip-nbgrader]
 """
@@ -60,21 +61,28 @@ def _env() -> dict:
     return env
 
 
-def _timed(cmd: list[str], cwd: Path, check: bool = True) -> float:
+def _timed(cmd: list[str], cwd: Path, check: bool = True, keep: list | None = None) -> float:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if check and proc.returncode != 0:
         print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"failed: {' '.join(cmd)}")
+    if keep is not None:
+        keep.append(proc.stdout)
     return elapsed
 
 
-def ours(root: Path, n: int, jobs: int) -> float:
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def ours(root: Path, n: int, jobs: int, keep: list | None = None) -> float:
     course = root / "ours"
     _populate(course, n)
     cmd = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--course", str(course)]
-    return _timed([*cmd, "--jobs", str(jobs)], REPO)
+    return _timed([*cmd, "--jobs", str(jobs)], REPO, keep=keep)
 
 
 def nbgrader(root: Path, n: int) -> float:
@@ -109,11 +117,16 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="grading-bench-"))
     try:
         n = args.n
+        print(f"before: {_load()}")
         t_floor = floor(n)
         t_one = ours(root / "one", 1, 1)
-        t_ours = ours(root, n, args.jobs)
+        report: list[str] = []
+        t_ours = ours(root, n, args.jobs, keep=report)
         marginal = (t_ours - t_one) / max(n - 1, 1)
         print(f"{n} submissions of {ASSIGNMENT} on {os.cpu_count()} CPU(s)")
+        for line in report[0].splitlines():
+            if line.startswith(("sandbox:", "limits per sandbox:")):
+                print(line)
         print(f"python + import numpy (floor)   {t_floor / n:7.3f} s/submission")
         print(
             f"autograder grade --jobs {args.jobs:<2d}       {t_ours / n:7.3f} s/submission "
@@ -127,6 +140,7 @@ def main() -> None:
                 f"(total {t_nbg:.1f} s)"
             )
             print(f"  speed-up of ours              {t_nbg / t_ours:7.2f}x")
+        print(f"after: {_load()}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -45,14 +45,18 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "FORMULAS",
     "FUNCTIONS",
     "Failed",
     "FunctionRef",
     "Raised",
     "Returned",
     "evaluate_sympy",
+    "expression_from_tree",
+    "expression_tree",
     "resolve",
     "run_case",
+    "scalar_function",
 ]
 
 
@@ -109,13 +113,42 @@ def _rosenbrock(x):
     return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
 
 
-#: Scalar functions a case may name with :class:`FunctionRef`; each maps an ndarray to float.
-FUNCTIONS = {
+#: The formulas a case may name with :class:`FunctionRef`; each maps an ndarray to a float.
+#: A case never receives one of these: see :func:`scalar_function`.
+FORMULAS = {
     "sum_of_squares": _sum_of_squares,
     "logsumexp": _logsumexp,
     "sin_product": _sin_product,
     "rosenbrock": _rosenbrock,
 }
+FUNCTIONS = FORMULAS  # the names a FunctionRef may carry (kept for the batteries' imports)
+
+
+def scalar_function(name: str):
+    """A fresh function ``f(x) -> float`` computing the formula ``name``, counting its calls.
+
+    Every call of this makes a new closure, all of them from the one ``def f`` below: the
+    function a student's ``numerical_gradient`` receives has the same ``__name__``,
+    ``__qualname__`` and ``__code__`` whatever the formula, so it cannot be recognised by
+    name and answered from a table; ``f.calls`` counts its evaluations (see
+    :func:`run_case`, which refuses a "numerical" gradient that never evaluated f).
+    """
+    formula = FORMULAS[name]
+    calls = [0]
+
+    def f(x):
+        calls[0] += 1
+        return formula(np.asarray(x, dtype=np.float64))
+
+    f.calls = calls
+    return f
+
+
+#: Why a numerical-gradient case fails when f was evaluated fewer times than x has entries.
+TOO_FEW_CALLS = (
+    "it evaluated f fewer times than x has entries: a numerical gradient must evaluate f "
+    "around every entry of x"
+)
 
 
 def _get(obj, name: str, default=None):
@@ -125,20 +158,24 @@ def _get(obj, name: str, default=None):
     return getattr(obj, name, default)
 
 
-def resolve(value):
-    """Return a deep copy of ``value`` with every :class:`FunctionRef` replaced by its function.
+def resolve(value, made: list | None = None):
+    """Return a deep copy of ``value`` with every :class:`FunctionRef` replaced by a fresh
+    :func:`scalar_function` (appended to ``made`` when given).
 
     The copy also protects the battery's inputs from a student function that writes into
     its arguments in place.
     """
     if isinstance(value, FunctionRef):
-        return FUNCTIONS[value.name]
+        f = scalar_function(value.name)
+        if made is not None:
+            made.append(f)
+        return f
     if isinstance(value, tuple):
-        return tuple(resolve(v) for v in value)
+        return tuple(resolve(v, made) for v in value)
     if isinstance(value, list):
-        return [resolve(v) for v in value]
+        return [resolve(v, made) for v in value]
     if isinstance(value, dict):
-        return {k: resolve(v) for k, v in value.items()}
+        return {k: resolve(v, made) for k, v in value.items()}
     return copy.deepcopy(value)
 
 
@@ -187,6 +224,111 @@ def evaluate_sympy(expr, evaluate_at) -> np.ndarray:
     return np.stack(results) if many else results[0]
 
 
+#: SymPy classes an expression tree may name (functions of one or more expressions).
+TREE_FUNCTIONS = (
+    "Add", "Mul", "Pow", "exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh",
+    "asin", "acos", "atan", "Abs", "sign", "Max", "Min", "Heaviside", "erf",
+)  # fmt: skip
+#: Named constants a tree may use.
+TREE_CONSTANTS = ("pi", "E", "oo", "-oo", "zoo", "nan")
+#: Caps on a tree: nodes, nesting, digits of one integer.
+TREE_MAX_NODES, TREE_MAX_DEPTH, TREE_MAX_DIGITS = 20_000, 200, 2_000
+
+
+def expression_tree(expr):
+    """A SymPy expression or Matrix as plain JSON-able data (``TypeError`` for anything else).
+
+    Nodes: ``{"s": name}`` a symbol, ``{"i": "digits"}`` an integer, ``{"q": [p, q]}`` a
+    rational, ``{"f": "digits", "p": precision}`` a float, ``{"c": name}`` a constant,
+    ``{"fn": name, "a": [...]}`` one of :data:`TREE_FUNCTIONS`, ``{"m": [rows, cols, [...]]}``
+    a Matrix. Built where student code ran, rebuilt by :func:`expression_from_tree` in a
+    process that did not, from these names only.
+    """
+    import sympy
+
+    if isinstance(expr, (int, float)) and not isinstance(expr, bool):
+        expr = sympy.Float(expr) if isinstance(expr, float) else sympy.Integer(expr)
+    count = [0]
+
+    def walk(e, depth):
+        count[0] += 1
+        if count[0] > TREE_MAX_NODES or depth > TREE_MAX_DEPTH:
+            raise ValueError("the expression is too large")
+        if isinstance(e, sympy.MatrixBase):
+            if depth:
+                raise TypeError("a Matrix inside an expression")
+            return {"m": [e.rows, e.cols, [walk(v, depth + 1) for v in e]]}
+        if not isinstance(e, sympy.Basic):
+            raise TypeError(f"expected a SymPy expression, got {type(e).__name__}")
+        if isinstance(e, sympy.Symbol):
+            return {"s": str(e.name)}
+        if isinstance(e, sympy.Integer):
+            return {"i": str(int(e))}
+        if isinstance(e, sympy.Rational):
+            return {"q": [str(int(e.p)), str(int(e.q))]}
+        if isinstance(e, sympy.Float):
+            return {"f": str(e), "p": int(e._prec)}
+        for name in TREE_CONSTANTS:
+            if e == sympy.sympify(name) and not e.free_symbols:
+                return {"c": name}
+        name = type(e).__name__
+        if name not in TREE_FUNCTIONS or type(e) is not getattr(sympy, name):
+            raise TypeError(f"the grader does not evaluate {name}")
+        return {"fn": name, "a": [walk(a, depth + 1) for a in e.args]}
+
+    return walk(expr, 0)
+
+
+def expression_from_tree(tree):
+    """Rebuild a SymPy expression from :func:`expression_tree`'s data, checking every node.
+
+    Only the names of :data:`TREE_FUNCTIONS` and :data:`TREE_CONSTANTS` are looked up; no
+    text is parsed as an expression. Malformed trees raise ``ValueError``.
+    """
+    import sympy
+
+    count = [0]
+
+    def build(node, depth):
+        count[0] += 1
+        if count[0] > TREE_MAX_NODES or depth > TREE_MAX_DEPTH or not isinstance(node, dict):
+            raise ValueError("not an expression tree")
+        if "s" in node and isinstance(node["s"], str) and node["s"].isidentifier():
+            return sympy.Symbol(node["s"])
+        if "i" in node:
+            return sympy.Integer(_digits(node["i"]))
+        if "q" in node and isinstance(node["q"], list) and len(node["q"]) == 2:
+            return sympy.Rational(_digits(node["q"][0]), _digits(node["q"][1]))
+        if "f" in node and isinstance(node["f"], str) and len(node["f"]) < 100:
+            precision = node.get("p")
+            if type(precision) is not int or not 1 <= precision <= 1000:
+                raise ValueError("bad float precision")
+            float(node["f"])  # a number, or ValueError
+            return sympy.Float(node["f"], precision=precision)
+        if node.get("c") in TREE_CONSTANTS:
+            return sympy.sympify(node["c"])
+        if node.get("fn") in TREE_FUNCTIONS and isinstance(node.get("a"), list):
+            return getattr(sympy, node["fn"])(*(build(a, depth + 1) for a in node["a"]))
+        if depth == 0 and isinstance(node.get("m"), list) and len(node["m"]) == 3:
+            rows, cols, items = node["m"]
+            if type(rows) is not int or type(cols) is not int or not isinstance(items, list):
+                raise ValueError("bad matrix")
+            if rows * cols != len(items) or rows * cols > 10_000:
+                raise ValueError("bad matrix")
+            return sympy.Matrix(rows, cols, [build(v, depth + 1) for v in items])
+        raise ValueError("not an expression tree")
+
+    return build(tree, 0)
+
+
+def _digits(text) -> int:
+    if not isinstance(text, str) or len(text) > TREE_MAX_DIGITS:
+        raise ValueError("bad integer")
+    if not text.lstrip("-").isdigit():
+        raise ValueError("bad integer")
+    return int(text)
+
+
 def _safe_str(exc: BaseException) -> str:
     """``str(exc)``, or ``""`` when a student-defined ``__str__`` itself fails."""
     try:
@@ -195,8 +337,13 @@ def _safe_str(exc: BaseException) -> str:
         return ""
 
 
-def run_case(func, test, case):
+def run_case(func, test, case, evaluate: bool = True):
     """Call ``func`` on ``case`` under ``test``'s protocol; return an outcome, never raise.
+
+    ``evaluate=False`` (the sandbox) returns a SymPy answer unevaluated: it is then turned
+    into numbers by a process that never ran student code (:func:`expression_tree`). A case
+    with a :class:`FunctionRef` fails with :data:`TOO_FEW_CALLS` when the function evaluated
+    f fewer times than its array arguments have entries.
 
     Warnings (numpy's overflow and divide-by-zero among them) are silenced during the
     call: the output is judged, and a warning on stderr would make nbgrader score a cell 0.
@@ -205,8 +352,9 @@ def run_case(func, test, case):
     function, which becomes a :class:`Raised` outcome. The sigmoid test uses it, because
     ``1 / (1 + exp(-z))`` overflows yet returns the right value.
     """
-    args = resolve(tuple(_get(case, "args", ()) or ()))
-    kwargs = resolve(dict(_get(case, "kwargs", {}) or {}))
+    made: list = []
+    args = resolve(tuple(_get(case, "args", ()) or ()), made)
+    kwargs = resolve(dict(_get(case, "kwargs", {}) or {}), made)
     protocol = _get(test, "protocol", "call")
     if protocol not in ("call", "sympy"):
         raise ValueError(f"unknown protocol {protocol!r}")  # a battery bug, not the student's
@@ -215,8 +363,12 @@ def run_case(func, test, case):
         with warnings.catch_warnings(), np.errstate(all="ignore"), np.errstate(**raise_on):
             warnings.simplefilter("ignore")
             value = func(*args, **kwargs)
-            if protocol == "sympy":
+            if protocol == "sympy" and evaluate:
                 value = evaluate_sympy(value, _get(case, "evaluate_at"))
     except Exception as exc:  # any failure of student code becomes an outcome
         return Raised(type(exc).__name__, _safe_str(exc)[:500])
+    if made:
+        entries = sum(np.size(a) for a in args if isinstance(a, np.ndarray))
+        if sum(f.calls[0] for f in made) < entries:
+            return Failed(TOO_FEW_CALLS)
     return Returned(value)

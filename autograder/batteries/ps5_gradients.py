@@ -281,7 +281,8 @@ def _compare_sympy(value, expected, case) -> str | None:
     if np.any(nonzero):
         ratio = value[nonzero] / expected[nonzero]
         if np.allclose(ratio, ratio[0], rtol=1e-7) and abs(ratio[0]) > 1e-12:
-            return f"it is {ratio[0]:.3g} times the derivative: a constant factor is off"
+            # fixed wording: the ratio is a number computed from the hidden test points
+            return "it is a constant multiple of the derivative: a constant factor is off"
     return "wrong value at some test points"
 
 

@@ -6,15 +6,22 @@ refuse forbidden imports statically, run the code and the battery's cases in the
 the grader. ``--jobs N`` runs N sandbox workers in threads; the gradebook and the feedback
 files are written by the calling thread only, one transaction per submission, so a
 failure in one submission touches nothing else.
+
+Nothing a student can put in ``submitted/`` stops the batch: each student's steps (read,
+run, record, feedback, autograded copy) are isolated, so a bad file, a bad folder name or
+a result that cannot be read becomes that student's status or error line with a plain
+reason, and every other student is graded. Student ids that could not name a folder
+safely (``..``, control characters, a leading dot) are reported and never used as paths.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import itertools
 import json
+import os
 import queue
-import re
 import shutil
 import tempfile
 import threading
@@ -24,8 +31,9 @@ from pathlib import Path
 
 from autograder.batteries import find_forbidden_imports, load
 from autograder.batteries.core import Verdict
-from autograder.grading import feedback, gradebook, notebook, sandbox
+from autograder.grading import feedback, gradebook, magics, notebook, sandbox, sanitize
 from autograder.grading.gradebook import CellResult, Result
+from autograder.grading.sanitize import file_name, printable, shorten
 
 
 @dataclass
@@ -38,6 +46,7 @@ class Outcome:
     sandbox_notes: list[str] = field(default_factory=list)
     action: str = ""  # what the gradebook write did: "recorded", "kept earlier", or an error
     notebook: dict | None = None  # the submission as read (see autograded_copy)
+    errors: list[str] = field(default_factory=list)  # files that could not be written
 
 
 def packages_for(battery) -> list[str]:
@@ -50,45 +59,72 @@ def packages_for(battery) -> list[str]:
     return sorted(n for n in names if n not in forbidden or n == "numpy")
 
 
-def _defines(source: str, name: str) -> bool:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    return any(
-        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name
-        for node in tree.body
-    )
+def _defined_functions(tree: ast.Module) -> set[str]:
+    """Names of the functions a parsed cell defines at top level."""
+    return {
+        node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
 
 
 def forbidden_by_function(battery, cells: list[notebook.Cell]) -> dict[str, list[str]]:
-    """Map each graded function to the forbidden modules its own cell imports."""
+    """Map each graded function to the forbidden modules its own cell imports.
+
+    Each cell is parsed once, and only by :func:`~autograder.grading.magics.parse` (a cell
+    too deep to parse defines nothing the grader can see; it fails in the sandbox).
+    """
+    trees = [magics.parse(cell.source) for cell in cells]
     found: dict[str, list[str]] = {}
     for test in battery.tests:
-        for cell in cells:
-            if cell.grade_id == test.function or _defines(cell.source, test.function):
+        for cell, tree in zip(cells, trees, strict=True):
+            if tree is None:
+                continue
+            if cell.grade_id == test.function or test.function in _defined_functions(tree):
                 modules = find_forbidden_imports(cell.source, battery.forbidden_imports)
                 found.setdefault(test.function, [])
                 found[test.function] += [m for m in modules if m not in found[test.function]]
     return {k: v for k, v in found.items() if v}
 
 
-def _timestamp(folder: Path) -> dt.datetime | None:
-    """nbgrader's ``timestamp.txt`` of a submission (ISO 8601, UTC when naive), if readable.
+#: Years a ``timestamp.txt`` may give; anything else is reported and ignored.
+TIMESTAMP_YEARS = (2000, 2100)
+#: Largest ``timestamp.txt`` read (nbgrader's is 33 bytes).
+MAX_TIMESTAMP_BYTES = 256
+
+
+def _timestamp(folder: Path) -> tuple[dt.datetime | None, str | None]:
+    """nbgrader's ``timestamp.txt`` of a submission (ISO 8601, UTC when naive) and, when it
+    is present but not used, the reason why.
 
     nbgrader writes ``2026-11-21 20:00:00.000000 UTC``; an explicit offset is converted.
+    The file is whatever the collection step left (``nbgrader collect``, an LMS export): it
+    is read like any other submitted file (never through a link, at most 256 bytes) and
+    parsed defensively, since it can be garbage, not UTF-8, or a year such as 1 or 9999.
     """
-    path = folder / "timestamp.txt"
-    if not path.is_file():
-        return None
     try:
-        text = path.read_text(encoding="utf-8").strip().removesuffix(" UTC")
+        raw = notebook.read_regular_file(folder, "timestamp.txt", MAX_TIMESTAMP_BYTES)
+    except notebook.Missing:  # pragma: no cover - the folder was just opened
+        return None, None
+    except notebook.Ungradable as exc:
+        return None, f"timestamp.txt ignored: {exc}"
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"timestamp.txt ignored: it could not be read ({exc.strerror})"
+    try:
+        text = raw.decode("utf-8").strip().removesuffix(" UTC")
+    except UnicodeDecodeError:
+        return None, "timestamp.txt ignored: it is not UTF-8 text"
+    try:
         stamp = dt.datetime.fromisoformat(text)
-    except (ValueError, OSError, UnicodeDecodeError):
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
-    return stamp
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        shown = shorten(printable(text), 40)
+        return None, f"timestamp.txt ignored: not an ISO 8601 time ('{shown}')"
+    low, high = TIMESTAMP_YEARS
+    if not low <= stamp.year <= high:
+        return None, f"timestamp.txt ignored: the year {stamp.year} is not plausible"
+    return stamp, None
 
 
 def _zero(battery, message: str) -> list[CellResult]:
@@ -104,13 +140,19 @@ def grade_one(
 ) -> Outcome:
     """Grade one student's submission; never raises for anything the student did."""
     battery = load(assignment)
-    folder = course / "submitted" / student / assignment
     result = Result(student=student, assignment=assignment, status="graded")
-    if not folder.is_dir():
+    try:
+        folder = notebook.submission_folder(course, student, assignment)
+    except notebook.Missing:
         result.status, result.reason = "missing", "no submission folder"
         result.tests = _zero(battery, "no submission")
         return Outcome(result)
-    result.timestamp = _timestamp(folder)
+    except notebook.Ungradable as exc:
+        result.status, result.reason = "ungradable", str(exc)
+        result.tests = _zero(battery, f"not graded: {exc}")
+        return Outcome(result)
+    result.timestamp, stamp_note = _timestamp(folder)
+    result.notes = [stamp_note] if stamp_note else []
     try:
         sub = notebook.read_submission(folder, assignment, set(battery.grade_ids))
     except notebook.Ungradable as exc:
@@ -118,11 +160,12 @@ def grade_one(
         result.tests = _zero(battery, f"not graded: {exc}")
         return Outcome(result)
     except OSError as exc:
-        result.status, result.reason = "ungradable", f"the notebook could not be read ({exc})"
+        reason = f"the notebook could not be read ({exc.strerror or exc.__class__.__name__})"
+        result.status, result.reason = "ungradable", reason
         result.tests = _zero(battery, "not graded: the notebook could not be read")
         return Outcome(result)
-    result.notes = list(sub.notes)
-    job_dir = sandbox.new_job_dir(worker.scratch, f"{student}-{worker.slot}")
+    result.notes = [*sub.notes, *result.notes]
+    job_dir = sandbox.new_job_dir(worker.scratch, f"job-{worker.slot}-{next(_JOB_NUMBERS)}")
     try:
         sandbox.write_job(
             job_dir,
@@ -133,6 +176,16 @@ def grade_one(
             worker.slot,
         )
         run = worker.run(job_dir, list(battery.tests), limits)
+    except sandbox.SandboxError as exc:  # no uid, no slot: not the student's doing
+        result.status, result.reason = "error", f"the sandbox could not start: {exc}"
+        result.tests = _zero(battery, f"not graded: {result.reason}")
+        return Outcome(result, notebook=None)
+    except Exception as exc:  # a result the grader could not read back (MemoryError...)
+        worker.stop()  # a fresh worker for the next student
+        result.status = "crashed"
+        result.reason = f"the sandbox's results could not be read back ({exc.__class__.__name__})"
+        result.tests = _zero(battery, f"not graded: {result.reason}")
+        return Outcome(result, notebook=None)
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     outcome = Outcome(
@@ -150,7 +203,7 @@ def grade_one(
             )
             break
     if run.status != "exited" or not run.test_status:
-        result.status = "timeout" if run.status == "timeout" else "crashed"
+        result.status = {"timeout": "timeout", "error": "error"}.get(run.status, "crashed")
         result.reason = _run_reason(run, limits)
         result.tests = _zero(battery, f"not graded: {result.reason}")
         return outcome
@@ -171,6 +224,8 @@ def grade_one(
 
 
 def _run_reason(run: sandbox.RunResult, limits: sandbox.Limits) -> str:
+    if run.status == "timeout" and "CPU" in run.detail:
+        return "the sandbox's processes together used more CPU time than the limits allow"
     if run.status == "timeout":
         return (
             f"the notebook's code did not finish within {limits.wall_s:g} s "
@@ -183,6 +238,8 @@ def _run_reason(run: sandbox.RunResult, limits: sandbox.Limits) -> str:
             f"the notebook's code ended the process before the tests ran ({run.detail}): "
             "remove calls such as os._exit() or os.kill()"
         )
+    if run.status == "error" and run.detail and "Traceback" not in run.detail:
+        return f"the sandbox could not start: {run.detail.strip()[:300]}"
     return f"the sandbox failed: {run.detail.strip().splitlines()[-1] if run.detail else '?'}"
 
 
@@ -193,15 +250,26 @@ def _missing_features(features: dict) -> list[str]:
         "pid_namespace": "private process table (PID namespace)",
         "user_switch": "unprivileged user for student code",
     }
+    if features.get("user_namespace"):  # its own user namespace stands for a uid of its own
+        names.pop("user_switch")
     return [f"unavailable: {text}" for key, text in names.items() if features.get(key) is False]
 
 
+#: Job directory names: never derived from a student id.
+_JOB_NUMBERS = itertools.count()
+
+
 def discover_students(course: Path, assignment: str) -> list[str]:
-    """Students with a ``submitted/<student>/<assignment>/`` folder, sorted."""
+    """Names in ``submitted/`` that hold an ``<assignment>`` entry, sorted.
+
+    Links and names that are not plain ids are included on purpose: grading reports them
+    (as refused or not a plain id) instead of skipping a student silently.
+    """
     root = course / "submitted"
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if (p / assignment).is_dir())
+    with os.scandir(root) as entries:
+        return sorted(e.name for e in entries if os.path.lexists(os.path.join(e.path, assignment)))
 
 
 def grade_assignment(
@@ -216,8 +284,17 @@ def grade_assignment(
     limits = limits or sandbox.Limits()
     battery = load(assignment)
     students = list(dict.fromkeys(students or discover_students(course, assignment)))
-    gb = gradebook.open_gradebook(course)
     outcomes: list[Outcome] = []
+    for s in (s for s in students if not notebook.is_plain_id(s)):
+        outcome = Outcome(
+            Result(s, assignment, "ungradable", f"not a plain student id: {file_name(s)}")
+        )
+        outcome.action = "NOT RECORDED: the folder name is not a plain student id (rename it)"
+        outcomes.append(outcome)
+        if on_result:
+            on_result(outcome, outcome.action)
+    students = [s for s in students if notebook.is_plain_id(s)]
+    gb = gradebook.open_gradebook(course)
     scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
     todo: queue.Queue = queue.Queue()
     for s in students:
@@ -239,21 +316,10 @@ def grade_assignment(
             t.start()
         for _ in students:
             outcome = done.get()
-            r = outcome.result
-            try:
-                action = gradebook.record(gb, r)
-            except Exception as exc:
-                action = f"NOT RECORDED: {exc.__class__.__name__}: {str(exc)[:200]}"
-            outcome.action = action
-            if action == "kept earlier":
-                r.notes.append("an earlier graded result was kept (this attempt failed)")
-            if r.status != "missing":
-                feedback.write(course, r, outcome.cell_errors)
-            if action == "recorded" and r.status == "graded" and outcome.notebook:
-                _write_autograded(course, r, outcome.notebook, source)
+            _finish(course, gb, outcome, source)
             outcomes.append(outcome)
             if on_result:
-                on_result(outcome, action)
+                on_result(outcome, outcome.action)
         for t in threads:
             t.join()
     finally:
@@ -262,6 +328,29 @@ def grade_assignment(
         gb.close()
         shutil.rmtree(scratch, ignore_errors=True)
     return outcomes
+
+
+def _finish(course: Path, gb, outcome: Outcome, source: dict | None) -> None:
+    """Record one outcome, write its feedback and autograded copy: each step on its own,
+    so that a failure is that student's error line and the batch goes on."""
+    r = outcome.result
+    try:
+        action = gradebook.record(gb, r)
+    except Exception as exc:
+        action = f"NOT RECORDED: {exc.__class__.__name__}: {shorten(printable(str(exc)), 200)}"
+    outcome.action = action
+    if action == "kept earlier":
+        r.notes.append("an earlier graded result was kept (this attempt failed)")
+    if r.status != "missing":
+        try:
+            feedback.write(course, r, outcome.cell_errors)
+        except Exception as exc:
+            outcome.errors.append(f"feedback not written ({exc.__class__.__name__})")
+    if action == "recorded" and r.status == "graded" and outcome.notebook:
+        try:
+            _write_autograded(course, r, outcome.notebook, source)
+        except Exception as exc:
+            outcome.errors.append(f"autograded copy not written ({exc.__class__.__name__})")
 
 
 def _write_autograded(course: Path, result: Result, nb: dict, source: dict | None) -> None:
@@ -274,11 +363,6 @@ def _write_autograded(course: Path, result: Result, nb: dict, source: dict | Non
     folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(autograded_copy(nb, source), indent=1, ensure_ascii=False)
     (folder / f"{result.assignment}.ipynb").write_text(text, encoding="utf-8")
-
-
-#: A ``<`` that could open an HTML tag, comment or declaration (CommonMark raw HTML and
-#: HTML blocks, and browsers, all need an ASCII letter, ``/``, ``!`` or ``?`` right after it).
-_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 def autograded_copy(submitted: dict, source: dict | None) -> dict:
@@ -374,7 +458,12 @@ def _is_fixed(cell: dict) -> bool:
 
 
 def _rebuilt(cell: dict, *, trusted: bool) -> dict:
-    """A fresh nbformat-4 cell from ``cell``'s type, source and nbgrader metadata only."""
+    """A fresh nbformat-4 cell from ``cell``'s type, source and nbgrader metadata only.
+
+    Untrusted Markdown goes through :func:`~autograder.grading.sanitize.markdown`: besides
+    raw HTML, no ``javascript:`` (or other non-web) link, no image but an inline
+    ``data:image``, no ``\\href`` in math reaches the formgrader's page.
+    """
     source = cell.get("source", "")
     if isinstance(source, list):
         source = "".join(s for s in source if isinstance(s, str))
@@ -390,7 +479,7 @@ def _rebuilt(cell: dict, *, trusted: bool) -> dict:
             "source": source,
         }
     if not trusted:
-        source = _TAG_OPEN.sub("< ", source)
+        source = sanitize.markdown(source)
     return {"cell_type": "markdown", "metadata": metadata, "source": source}
 
 
@@ -405,9 +494,10 @@ def _serve(course, assignment, slot, scratch, limits, todo: queue.Queue, done: q
                 return
             try:
                 done.put(grade_one(course, assignment, student, worker, limits))
-            except Exception as exc:
+            except Exception as exc:  # a grader bug: reported, and the batch goes on
                 battery = load(assignment)
-                result = Result(student, assignment, "crashed", f"internal grader error: {exc!r}")
+                reason = f"internal grader error ({exc.__class__.__name__}): please report it"
+                result = Result(student, assignment, "crashed", reason)
                 result.tests = _zero(battery, "not graded: internal grader error")
                 done.put(Outcome(result))
     finally:

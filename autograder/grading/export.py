@@ -131,7 +131,7 @@ def _json_row(assignment, student: str, row: dict | None, sub) -> dict:
                 grades[grade.cell.name] = grade
     status = row["status"] if row else ("graded" if sub is not None else "missing")
     reason = row["reason"] if row else ""
-    if status in ("timeout", "crashed"):
+    if status in ("timeout", "crashed", "error"):
         status, reason = "ungradable", f"{status}: {reason}"
     if row and row.get("last_attempt_status") not in (None, row["status"]):
         reason = (

@@ -3,7 +3,9 @@
 Grades ``DIR/submitted/<student>/<ASSIGNMENT>/`` into ``DIR/gradebook.db`` and
 ``DIR/feedback/``, shows progress on a terminal and prints a summary table. Exit status:
 0 when every submission got a recorded status (whatever the students did), 2 for operator
-errors (unknown assignment, no course folder), 1 when a result could not be written.
+errors (unknown assignment, no course folder), 1 when a result, a feedback page or an
+autograded copy could not be written, or a folder name in ``submitted/`` is not a plain
+student id (each on an ``error:`` line; every other student is still graded).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from autograder.grading.sanitize import printable, shorten
+
+#: Width of the summary table's reason column: long reasons end with "…" at a word.
+REASON_WIDTH = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,12 +43,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         help="CPU seconds per test cell's cases (10); the wall-clock limit is 3·t + 10 s",
     )
-    parser.add_argument("--memory-mb", type=int, default=1024, help="address-space limit (1024)")
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=1024,
+        help="memory of one sandbox, all its processes together (1024)",
+    )
+    parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade even where student code cannot get a private file system (see SECURITY.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from autograder.batteries import ASSIGNMENTS
-    from autograder.grading import engine, sandbox
+    from autograder.grading import engine, notebook, sandbox
 
     course = Path(args.course)
     if args.assignment not in ASSIGNMENTS:
@@ -56,15 +73,25 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
-    bad = [s for s in args.student or [] if not s or "/" in s or s.startswith(".")]
+    bad = [s for s in args.student or [] if not notebook.is_plain_id(s)]
     if bad:
-        print(f"error: not a student id: {', '.join(map(repr, bad))}", file=sys.stderr)
+        shown = ", ".join(repr(printable(s)) for s in bad)
+        print(f"error: not a student id: {shown}", file=sys.stderr)
         return 2
     students = args.student or engine.discover_students(course, args.assignment)
     if not students:
         print(f"no submissions in {course / 'submitted'} for {args.assignment}")
         return 0
-    limits = sandbox.Limits(wall_s=args.timeout, test_s=args.test_timeout, memory_mb=args.memory_mb)
+    refusal = sandbox_refusal(course, args.unsafe)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    limits = sandbox.Limits(
+        wall_s=args.timeout,
+        test_s=args.test_timeout,
+        memory_mb=args.memory_mb,
+        unsafe=args.unsafe,
+    )
     tty = sys.stderr.isatty()
     count = [0]
     start = time.perf_counter()
@@ -73,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         count[0] += 1
         if tty:
             r = outcome.result
-            sys.stderr.write(f"\r\x1b[K[{count[0]}/{len(students)}] {r.student}: {r.status}")
+            who = shorten(printable(r.student), 40)
+            sys.stderr.write(f"\r\x1b[K[{count[0]}/{len(students)}] {who}: {r.status}")
             sys.stderr.flush()
 
     outcomes = engine.grade_assignment(
@@ -91,19 +119,29 @@ def run(args: argparse.Namespace) -> int:
     )
     not_recorded = [o for o in outcomes if o.action.startswith("NOT RECORDED")]
     for o in not_recorded:
-        print(f"error: {o.result.student}: {o.action}", file=sys.stderr)
-    return 1 if not_recorded else 0
+        print(f"error: {printable(o.result.student)}: {printable(o.action)}", file=sys.stderr)
+    unwritten = [o for o in outcomes if o.errors]
+    for o in unwritten:
+        print(f"error: {printable(o.result.student)}: {'; '.join(o.errors)}", file=sys.stderr)
+    return 1 if not_recorded or unwritten else 0
 
 
 def summary_table(outcomes) -> str:
-    """One line per submission: student, status, score, reason or notes."""
+    """One line per submission: student, status, score, reason or notes.
+
+    Everything that came from a submission (the student id is a folder name; reasons and
+    notes quote file names) is passed through :func:`printable`, so no control character
+    reaches the terminal; a long reason is cut at a word, marked with "…".
+    """
     rows = [("student", "status", "score", "reason")]
     for o in sorted(outcomes, key=lambda o: o.result.student):
         r = o.result
         score = f"{r.score:g}/{r.max_score:g}" if r.status == "graded" else "-"
-        status = r.status if o.action == "recorded" else f"{r.status} ({o.action})"
+        action = o.action.split(":", 1)[0]  # the details are on the error lines
+        status = r.status if action == "recorded" else f"{r.status} ({action})"
         reason = r.reason or "; ".join(r.notes)
-        rows.append((r.student, status, score, reason[:90]))
+        student = shorten(printable(r.student), 40)
+        rows.append((student, printable(status), score, shorten(printable(reason), REASON_WIDTH)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = []
     for k, row in enumerate(rows):
@@ -113,6 +151,30 @@ def summary_table(outcomes) -> str:
         if k == 0:
             lines.append("  ".join("-" * w for w in widths) + "  " + "-" * 6)
     return "\n".join(lines)
+
+
+def sandbox_refusal(course: Path, unsafe: bool) -> str | None:
+    """Why grading must not start here (an operator error), or ``None``.
+
+    Refused: a course, repository or virtual environment inside a folder the sandbox shows
+    to student code; a machine where student code cannot get a private file system (not
+    root, no unprivileged user namespaces), unless the operator passes ``--unsafe``.
+    """
+    from autograder.grading import sandbox
+
+    if unsafe:
+        return None
+    problems = sandbox.layout_problems(course)
+    if problems:
+        return "; ".join(problems)
+    problem = sandbox.isolation_problem()
+    if problem:
+        return (
+            f"student code cannot be isolated on this machine ({problem}): run grade as root "
+            "or enable unprivileged user namespaces, or pass --unsafe to grade anyway "
+            "(student code could then read the course folder)"
+        )
+    return None
 
 
 def sandbox_report(outcomes) -> str:
@@ -126,6 +188,9 @@ def sandbox_report(outcomes) -> str:
         ("pid_namespace", "private PIDs"),
     ]
     names.append(("user_switch", "unprivileged user"))
-    parts = [f"{text}: {'yes' if features.get(key) else 'NO'}" for key, text in names]
-    notes = sorted({n for o in outcomes for n in o.sandbox_notes})
-    return "sandbox: " + ", ".join(parts) + "".join(f"\n  warning: {n}" for n in notes)
+    shown = dict(features)
+    shown["user_switch"] = features.get("user_switch") or features.get("user_namespace")
+    parts = [f"{text}: {'yes' if shown.get(key) else 'NO'}" for key, text in names]
+    limits = f"\nlimits per sandbox: {printable(str(features.get('limits') or 'unknown'))}"
+    notes = sorted({printable(n) for o in outcomes for n in o.sandbox_notes})
+    return "sandbox: " + ", ".join(parts) + limits + "".join(f"\n  warning: {n}" for n in notes)

@@ -7,14 +7,20 @@ few mounts instead of a fresh interpreter. ``--jobs N`` runs N workers, each wit
 unprivileged uid so that concurrent sandboxes share no process budget.
 
 Everything the sandbox needs is written into a fresh job directory (mode 0700, root-only)
-and read by the trusted supervisor *before* the student code starts; the student code
-then sees only a tmpfs root with the standard library, the allowed packages and an empty
-``/submission``.
+and read by the trusted supervisor; a test's inputs are read only when that test's runner
+asks for them. The student code sees only a tmpfs root with the standard library, the
+allowed packages, the shared libraries they load and an empty ``/submission``.
+
+Uids: each worker leases an unused uid from ``BASE_UID`` upwards with a lock file per uid
+(``flock`` in a runtime directory), so two ``grade`` runs at once never share one.
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import glob
+import hashlib
 import io
 import json
 import math
@@ -27,6 +33,8 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +43,7 @@ import numpy as np
 
 from autograder.batteries import harness
 from autograder.batteries.core import exception_name
-from autograder.grading import bootstrap
+from autograder.grading import bootstrap, safejson
 
 BOOTSTRAP = Path(bootstrap.__file__)
 HARNESS_SOURCE = Path(harness.__file__).read_text(encoding="utf-8")
@@ -49,8 +57,15 @@ PACKAGE_DEPENDENCIES = {
     "matplotlib": [],
 }
 
-#: First uid of the per-worker unprivileged users (uid = BASE_UID + worker slot).
+#: First uid of the per-worker unprivileged users; a worker leases the first free one.
 BASE_UID = 64000
+#: How many uids above BASE_UID may be leased (concurrent workers on this machine).
+MAX_UIDS = 512
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be set up for a submission (no free uid, no job directory):
+    the submission's status is ``error`` with this reason, never a graded zero."""
 
 
 @dataclass
@@ -62,7 +77,9 @@ class Limits:
     memory_mb: int = 1024  # address space
     file_mb: int = 16  # largest file the student code may write (and its captured output)
     disk_mb: int = 64  # the private /submission tmpfs
-    processes: int = 32  # per uid, only enforced when the grader runs as root
+    disk_inodes: int = 2048  # files and directories in /submission
+    processes: int = 32  # per sandbox (cgroup pids.max, or RLIMIT_NPROC of its own uid)
+    unsafe: bool = False  # grade even where student code cannot get a private file system
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -72,7 +89,7 @@ class Limits:
 class RunResult:
     """What came back from one sandboxed run."""
 
-    status: str  # "exited" (normal), "timeout", "crashed", "error" (sandbox failure)
+    status: str  # "exited" (normal), "timeout", "crashed", "error" (the sandbox did not start)
     detail: str
     outcomes: dict[str, list] = field(default_factory=dict)  # grade_id -> one per case
     test_status: dict[str, dict] = field(default_factory=dict)  # grade_id -> runner status
@@ -106,18 +123,116 @@ def package_paths(names) -> list[str]:
 
 
 def stdlib_dirs() -> tuple[list[str], list[str], list[str]]:
-    """(dirs to bind read-only, dirs to hide, sys.path) for the standard library."""
+    """(dirs to bind read-only, dirs to hide inside them, sys.path) for the standard library.
+
+    Package folders inside the standard library's folder (the interpreter's own
+    ``site-packages``, Debian's ``dist-packages``) would let student code import what the
+    battery forbids: they are hidden, and an allowed package in one is bound on top.
+    """
     stdlib = sysconfig.get_paths()["stdlib"]
     dynload = os.path.join(stdlib, "lib-dynload")
     zipped = os.path.join(
         os.path.dirname(stdlib), f"python{sys.version_info[0]}{sys.version_info[1]}.zip"
     )
-    # The interpreter's own site-packages and the system Pythons' package folders (visible
-    # through the /usr view) would let student code import what the battery forbids.
-    hidden = [os.path.join(stdlib, "site-packages")]
-    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages"):
-        hidden.extend(sorted(glob.glob(pattern)))
+    hidden = sorted(glob.glob(os.path.join(stdlib, "*-packages")))
     return [stdlib], hidden, [zipped, stdlib, dynload]
+
+
+_LDD_LINE = re.compile(r"^\s*(?:\S+\s+=>\s+)?(/\S+)\s+\(0x[0-9a-f]+\)\s*$")
+
+
+@functools.cache
+def library_files(package_dirs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(path in the sandbox, file on the host) of every shared library that the
+    interpreter, the standard library's extension modules and ``package_dirs`` load.
+
+    Found once per grading run with ``ldd``; each library is bound as a single file under
+    the path the dynamic loader looks for (and under its real path), never its folder.
+    Libraries inside ``package_dirs`` (``numpy.libs``) are there already.
+    """
+    stdlib = sysconfig.get_paths()["stdlib"]
+    objects = [os.path.realpath(sys.executable)]
+    objects += sorted(glob.glob(os.path.join(stdlib, "lib-dynload", "*.so")))
+    for folder in package_dirs:
+        if os.path.isdir(folder):
+            objects += sorted(str(p) for p in Path(folder).rglob("*.so"))
+    objects = [o for o in objects if "_tkinter" not in os.path.basename(o)]
+    # ldd costs a second or two: its answer is kept per set of (file, size, mtime)
+    key = hashlib.sha256()
+    for o in objects:
+        st = os.stat(o)
+        key.update(f"{o}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    cache = runtime_dir() / f"libraries-{key.hexdigest()[:32]}.json"
+    try:
+        return [tuple(pair) for pair in json.loads(cache.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        pass
+    pairs = _ldd_pairs(objects, package_dirs)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(pairs), encoding="utf-8")
+    os.replace(tmp, cache)
+    return pairs
+
+
+def _ldd_pairs(objects: list[str], package_dirs) -> list[tuple[str, str]]:
+    """Ask ``ldd`` which libraries ``objects`` load; see :func:`library_files`."""
+    ldd = shutil.which("ldd", path="/usr/bin:/bin")
+    if ldd is None:
+        return []
+    found: set[str] = set()
+    for start in range(0, len(objects), 200):
+        proc = subprocess.run(
+            [ldd, *objects[start : start + 200]],
+            capture_output=True,
+            text=True,
+            env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
+            check=False,
+        )
+        for line in proc.stdout.splitlines():
+            match = _LDD_LINE.match(line)
+            if match:
+                found.add(os.path.normpath(match.group(1)))
+    pairs = set()
+    for path in found:
+        real = os.path.realpath(path)
+        if not os.path.isfile(real) or any(_inside(real, d) for d in package_dirs):
+            continue
+        pairs.add((path, real))
+        pairs.add((real, real))
+    return sorted(pairs)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Is ``path`` ``folder`` itself or below it (both absolute, normalised)?"""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def visible_paths(packages) -> list[str]:
+    """Every host folder the sandbox shows to student code (read-only) for ``packages``."""
+    bind, _, _ = stdlib_dirs()
+    return [os.path.realpath(p) for p in [*bind, *package_paths(packages)]]
+
+
+def layout_problems(course: Path, packages=tuple(PACKAGE_DEPENDENCIES)) -> list[str]:
+    """Why grading here would be unsafe: the course, this repository or the virtual
+    environment inside a folder the sandbox shows to student code (solutions, gradebook
+    and reference would be readable). Empty when the layout is safe.
+    """
+    places = {
+        "course folder": Path(course),
+        "repository": Path(__file__).resolve().parents[2],
+        "virtual environment": Path(sys.prefix),
+    }
+    problems = []
+    for label, place in places.items():
+        real = os.path.realpath(place)
+        for visible in visible_paths(packages):
+            if _inside(real, visible):
+                problems.append(
+                    f"the {label} {real} lies inside {visible}, which the sandbox shows to "
+                    "student code: move it elsewhere"
+                )
+    return problems
 
 
 def work_path(bound: list[str]) -> str:
@@ -132,22 +247,87 @@ def work_path(bound: list[str]) -> str:
 def disabled_features() -> set[str]:
     """Sandbox features the operator switched off with ``AUTOGRADER_SANDBOX_DISABLE``.
 
-    A comma-separated subset of ``mount,network,pid,user``: for machines where a feature
-    misbehaves, and for the tests of the degraded modes. Every disabled feature is
+    A comma-separated subset of ``mount,network,pid,user,cgroup``: for machines where a
+    feature misbehaves, and for the tests of the degraded modes. Every disabled feature is
     reported in the grading summary.
     """
     raw = os.environ.get("AUTOGRADER_SANDBOX_DISABLE", "")
     return {item.strip() for item in raw.split(",") if item.strip()}
 
 
+def runtime_dir() -> Path:
+    """Where the uid lock files live: ``/run/autograder`` as root, else a per-user folder
+    (``AUTOGRADER_RUNTIME_DIR`` overrides it: every grader of a machine must use the same)."""
+    if os.environ.get("AUTOGRADER_RUNTIME_DIR"):
+        path = Path(os.environ["AUTOGRADER_RUNTIME_DIR"])
+    elif os.geteuid() == 0 and os.path.isdir("/run"):
+        path = Path("/run/autograder")
+    else:
+        base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+        path = Path(base) / f"autograder-{os.geteuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    st = path.lstat()
+    # another user's folder (say, made in /tmp first) could hand us their lock files and
+    # library list: refuse it
+    if path.is_symlink() or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise SandboxError(f"{path} is not a private folder of this user (mode 0700)")
+    return path
+
+
+class UidLease:
+    """An unprivileged uid held for one worker: an exclusive ``flock`` on ``uid-<n>.lock``.
+
+    The lock lives as long as this process holds the file open (a crashed ``grade`` run
+    frees its uids), so two runs at once, or two workers of one run, never get the same uid.
+    """
+
+    def __init__(self):
+        self.uid = None
+        self._fd = None
+        folder = runtime_dir()
+        for n in range(MAX_UIDS):
+            uid = BASE_UID + n
+            try:
+                pwd.getpwuid(uid)
+                continue  # belongs to a real user of this machine
+            except KeyError:
+                pass
+            fd = os.open(folder / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            self.uid, self._fd = uid, fd
+            return
+        raise SandboxError(f"no free sandbox uid in {BASE_UID}..{BASE_UID + MAX_UIDS - 1}")
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+
+#: Leases of this process, by worker slot (the grader's threads share the process).
+_LEASES: dict[int, UidLease] = {}
+_LEASES_LOCK = threading.Lock()
+
+
 def slot_uid(slot: int) -> tuple[int, int]:
-    """An unused uid for worker ``slot`` and the ``nogroup`` gid."""
-    uid = BASE_UID + slot
-    try:
-        pwd.getpwuid(uid)
-    except KeyError:
-        return uid, 65534
-    raise RuntimeError(f"uid {uid} belongs to an existing user; change BASE_UID")
+    """The uid leased for worker ``slot`` of this process (leased on first use) and the
+    ``nogroup`` gid."""
+    with _LEASES_LOCK:
+        if slot not in _LEASES:
+            _LEASES[slot] = UidLease()
+        return _LEASES[slot].uid, 65534
+
+
+def release_slot(slot: int) -> None:
+    """Give worker ``slot``'s uid back (its worker has stopped)."""
+    with _LEASES_LOCK:
+        lease = _LEASES.pop(slot, None)
+    if lease is not None:
+        lease.release()
 
 
 def write_job(
@@ -158,13 +338,16 @@ def write_job(
     limits: Limits,
     slot: int,
 ) -> None:
-    """Write ``job.json`` and ``inputs.npz`` for one submission into ``job_dir``.
+    """Write ``job.json`` and, per test ``k``, ``inputs_<k>.json`` / ``inputs_<k>.npz``.
 
     ``cells``: (number of the code cell in the notebook, source) in running order.
+    ``job.json`` names the tests and their protocols only; a test's inputs are read by the
+    supervisor when that test's runner asks for them, so the process that ran the cells
+    never holds them.
     """
-    arrays: list = []
     encoded = []
-    for test in tests:
+    for k, test in enumerate(tests):
+        arrays: list = []
         cases = [
             bootstrap.encode(
                 {
@@ -176,12 +359,13 @@ def write_job(
             )
             for case in test.cases
         ]
+        (job_dir / f"inputs_{k}.json").write_text(json.dumps(cases), encoding="utf-8")
+        np.savez(job_dir / f"inputs_{k}.npz", **{f"a{i}": a for i, a in enumerate(arrays)})
         encoded.append(
             {
                 "grade_id": test.grade_id,
                 "function": test.function,
                 "test": {"protocol": test.protocol, "raise_on": list(test.raise_on)},
-                "cases": cases,
             }
         )
     uid, gid = slot_uid(slot)
@@ -189,9 +373,12 @@ def write_job(
     site = str(site_packages())
     packages = package_paths(packages)
     work = work_path([*bind, *packages])
+    disabled = disabled_features()
     cfg = {
         "work_path": work,
-        "disable": sorted(disabled_features()),
+        "disable": sorted(disabled),
+        # refuse to run student code without a private root, unless the operator said so
+        "require_isolation": not limits.unsafe and "mount" not in disabled,
         "cells": cells,
         "tests": encoded,
         "harness": HARNESS_SOURCE,
@@ -201,6 +388,7 @@ def write_job(
         "stdlib_dirs": bind,
         "hidden_dirs": hidden,
         "package_dirs": packages,
+        "library_files": library_files(tuple(packages)),
         "sys_path": [*path, site],
         "env": {
             "PATH": "/usr/bin:/bin",
@@ -216,14 +404,21 @@ def write_job(
     }
     (job_dir / "root").mkdir()
     (job_dir / "job.json").write_text(json.dumps(cfg), encoding="utf-8")
-    np.savez(job_dir / "inputs.npz", **{f"a{i}": a for i, a in enumerate(arrays)})
 
 
-def _load_json(path: Path):
+#: Caps on a result file's JSON (see :mod:`~autograder.grading.safejson`): ~100 MB of the
+#: grader's memory at most, whatever student code wrote there.
+MAX_RESULT_CONTAINERS = 200_000
+MAX_RESULT_ITEMS = 2_000_000
+
+
+def _load_json(path: Path, trusted: bool = False):
     if not path.is_file() or path.is_symlink():
         return None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        if trusted:
+            return json.loads(path.read_text(encoding="utf-8"))
+        return safejson.loads(path.read_bytes(), MAX_RESULT_CONTAINERS, MAX_RESULT_ITEMS)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
@@ -250,6 +445,10 @@ def _outcome(item, arrays, shown_type):
         return harness.Failed("the function is not defined in the notebook")
     if kind == "toolarge":
         return harness.Failed("it returned more data than the grader accepts (16 MB)")
+    if kind == "toofewcalls":
+        return harness.Failed(harness.TOO_FEW_CALLS)
+    if kind == "evalfailed":
+        return harness.Failed("its SymPy expression could not be evaluated within the limits")
     return harness.Failed("the result channel held something unexpected")
 
 
@@ -393,7 +592,7 @@ def read_results(job_dir: Path, tests: list) -> RunResult:
         features=dict(sup.get("features") or {}),
         notes=[str(n) for n in sup.get("notes") or []],
     )
-    job = _load_json(job_dir / "job.json")  # written by the grader: trusted
+    job = _load_json(job_dir / "job.json", trusted=True)  # written by the grader
     cells = job.get("cells", []) if isinstance(job, dict) else []
     numbers = {c[0] for c in cells if isinstance(c, list) and c and type(c[0]) is int}
     shown_type = type_namer([str(c[1]) for c in cells if isinstance(c, list) and len(c) > 1])
@@ -506,14 +705,14 @@ class Worker:
         )
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.proc = None
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+            self.proc = None
+        release_slot(self.slot)
 
     def run(self, job_dir: Path, tests: list, limits: Limits) -> RunResult:
         """Run the job in ``job_dir``; the wall limit plus a grace period is the backstop."""
@@ -523,7 +722,8 @@ class Worker:
         self.proc.stdin.write(str(job_dir) + "\n")
         self.proc.stdin.flush()
         per_test = bootstrap.per_test_wall_s(limits.test_s) + 1.5
-        budget = limits.wall_s + len(tests) * per_test + 20
+        symbolic = sum(t.protocol == "sympy" for t in tests)  # evaluated after the sandbox
+        budget = limits.wall_s + (len(tests) + symbolic) * per_test + 20
         ready, _, _ = select.select([self.proc.stdout], [], [], budget)
         if not ready:  # the supervisor itself hung: restart the worker, report a timeout
             self.stop()
@@ -533,6 +733,40 @@ class Worker:
             self.stop()
             return RunResult(status="error", detail="the sandbox worker died")
         return read_results(job_dir, tests)
+
+
+def isolation_problem() -> str | None:
+    """Why student code could not get a private file system on this machine (``None``: it
+    can), found by trying in a throwaway child process (call it before any thread starts)."""
+    disabled = disabled_features()
+    if "mount" in disabled:
+        return None  # the operator switched it off on purpose; reported per submission
+    if os.geteuid() != 0 and "user" in disabled:
+        return "not root, and user namespaces are switched off (AUTOGRADER_SANDBOX_DISABLE)"
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child only calls unshare/mount, then exits
+        code = 1
+        try:
+            os.close(read_end)
+            try:
+                if os.geteuid() == 0:
+                    bootstrap.unshare(bootstrap.CLONE_NEWNS)
+                else:
+                    bootstrap._enter_user_namespace()
+                bootstrap.mount("none", "/", None, bootstrap.MS_REC | bootstrap.MS_PRIVATE)
+                code = 0
+            except OSError as exc:
+                os.write(write_end, str(exc).encode()[:500])
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as f:
+        reason = f.read().decode(errors="replace")
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        return None
+    return reason or "the isolation probe failed"
 
 
 def new_job_dir(scratch: Path, name: str) -> Path:

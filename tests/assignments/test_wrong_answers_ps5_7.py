@@ -187,7 +187,7 @@ def bce_logit_grad_expr():
         PS5,
         "mse_sigmoid_grad_expr",
         "test_mse_sigmoid_grad_expr",
-        "2 times the derivative",
+        "a constant multiple of the derivative",
         SYMBOLS
         + """
 def mse_sigmoid_grad_expr():

@@ -129,3 +129,27 @@ def battery():
 
 def scores_of(row: dict) -> dict[str, float]:
     return {t["grade_id"]: t["score"] for t in row["tests"]}
+
+
+# --- issue 9 (batch isolation, paths, IPython syntax, safe outputs) -----------------------
+
+
+def correct_notebook() -> dict:
+    """The ps1 source notebook with every test cell removed: full marks when graded."""
+    return notebook(drop_tests=True)
+
+
+def submit_files(course: Path, student: str | bytes, files: dict[str | bytes, bytes]) -> Path:
+    """Write ``submitted/<student>/<assignment>/`` with raw file names (``bytes`` names may
+    be any encoding, control characters included) and return the folder."""
+    root = os.fsencode(course / "submitted")
+    folder = os.path.join(root, os.fsencode(student), os.fsencode(ASSIGNMENT))
+    os.makedirs(folder, exist_ok=True)
+    for name, content in files.items():
+        with open(os.path.join(folder, os.fsencode(name)), "wb") as f:
+            f.write(content)
+    return Path(os.fsdecode(folder))
+
+
+def nb_bytes(nb: dict) -> bytes:
+    return json.dumps(nb).encode()
