@@ -158,13 +158,20 @@ def grade_one(
     for test in battery.tests:
         if test.function in forbidden:
             verdict = Verdict(
-                0.0, float(test.points), battery.forbidden_message(forbidden[test.function])
+                0.0,
+                float(test.points),
+                battery.forbidden_message(forbidden[test.function]),
+                ("forbidden",),
             )
         else:
             verdict = battery.judge(test, run.outcomes[test.grade_id])
         result.tests.append(
             CellResult(
-                test.grade_id, float(verdict.score), float(verdict.max_score), verdict.message
+                test.grade_id,
+                float(verdict.score),
+                float(verdict.max_score),
+                verdict.message,
+                list(verdict.categories),  # for `report`: what the class got wrong
             )
         )
     return outcome

@@ -52,6 +52,8 @@ class CellResult:
     score: float
     max_score: float
     message: str
+    #: the failed misconceptions in case order (``Verdict.categories``), read by `report`
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass
