@@ -478,7 +478,10 @@ class Battery:
                 )
             if case.expect_error is not None:
                 got = _shown(outcome.type_name)
-                return case.category, f"{category_message} (expected {case.expect_error}, got {got})"
+                return (
+                    case.category,
+                    f"{category_message} (expected {case.expect_error}, got {got})",
+                )
             if test.protocol == "sympy" and outcome.type_name in ("TypeError", "ValueError"):
                 return "sympy_symbols", (
                     "return a SymPy expression in the named symbols only "
@@ -527,9 +530,12 @@ class Battery:
         except _Reject as reject:
             if reject.kind in ("type", "dtype"):
                 return reject.kind, reject.detail
-            if reject.kind == "value" and case.category in _GENERIC_CATEGORIES:
-                # a generic case failed: name the misconception if the numbers betray it
-                category = diagnose(value, expected) or category
+            if reject.kind == "value":
+                # name the misconception if the numbers betray it: any recognised one for a
+                # generic case, and a sign error (exactly −expected) whatever the case probes
+                diagnosis = diagnose(value, expected)
+                if case.category in _GENERIC_CATEGORIES or diagnosis == "sign":
+                    category = diagnosis or category
             return category, f"{self.message_for(test, category)} ({reject.detail})"
         return None
 
@@ -562,8 +568,6 @@ class Battery:
         """Run every case of ``test`` in this process and judge it (no sandbox)."""
         modules = forbidden_in_function(func, self.forbidden_imports)
         if modules:
-            return Verdict(
-                0.0, float(test.points), self.forbidden_message(modules), ("forbidden",)
-            )
+            return Verdict(0.0, float(test.points), self.forbidden_message(modules), ("forbidden",))
         outcomes = [harness.run_case(func, test, case) for case in test.cases]
         return self.judge(test, outcomes)

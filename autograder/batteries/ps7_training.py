@@ -94,7 +94,9 @@ def _compare_forward_backward(value, expected, case) -> str | None:
         if arr.shape != ref.shape:
             return f"{name} must have shape {ref.shape} (that of {name[1:]}), got {arr.shape}"
     if not (np.isfinite(loss) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))):
-        return "NaN or inf in the result: subtract each row's max logit before exp"
+        # the case's category says why (overflow without the max shift, or log(softmax)
+        # underflowing to log 0): the same symptom has two causes
+        return "NaN or inf in the result"
     ok = [_close(loss, loss_e), _close(dW, dW_e), _close(db, db_e)]
     if all(ok):
         return None
@@ -176,6 +178,19 @@ def _forward_backward_cases(X_digits, y_digits):
         Case((W1, np.array([5.0, -3.0, 0.5]), X1, y1), category="bias"),
         Case((np.zeros((4, 3)), np.array([2.0, 0.0, -1.0]), X1, y1), category="bias"),
         Case((W1, b1, X1[:1], y1[:1]), category="reduction"),
+        # logits (1000, 999, 0) for class 0: overflow without the max shift, while
+        # log(softmax) after the shift is exact (the label's probability does not underflow)
+        Case(
+            (np.array([[1000.0, 999.0, 0.0]]), np.zeros(3), np.ones((1, 1)), np.array([0])),
+            category="overflow",
+        ),
+        # logits (0, -800) for class 1: nothing overflows, but log(softmax) underflows to
+        # log 0 = -inf even after the max shift; the log-sum-exp form is exact
+        Case(
+            (np.array([[0.0, -800.0]]), np.zeros(2), np.ones((1, 1)), np.array([1])),
+            category="large_gap",
+        ),
+        # large random weights: both slips fail here, after the two cases that tell them apart
         Case((W1 * 1000.0, b1, X1, y1), category="overflow"),
         Case((Wd, bd, X_digits[:100], y_digits[:100]), category="random"),
     ]
