@@ -247,17 +247,19 @@ def grade_assignment(
         for _ in students:
             outcome = done.get()
             r = outcome.result
+            copy = autograded_copy(outcome.notebook, source, r) if outcome.notebook else None
             try:
-                action = gradebook.record(gb, r)
+                answers = gradebook.written_answers(copy)
+                action = gradebook.record(gb, r, answers, outcome.cell_errors)
             except Exception as exc:
                 action = f"NOT RECORDED: {exc.__class__.__name__}: {str(exc)[:200]}"
             outcome.action = action
             if action == "kept earlier":
                 r.notes.append("an earlier graded result was kept (this attempt failed)")
-            if r.status != "missing":
-                feedback.write(course, r, outcome.cell_errors)
-            if action == "recorded" and r.status == "graded" and outcome.notebook:
-                _write_autograded(course, r, outcome.notebook, source)
+            if action == "recorded" and copy is not None:
+                _write_autograded(course, r, copy)
+            if action in ("recorded", "kept earlier") and r.status != "missing":
+                feedback.write_from_gradebook(gb, course, assignment, r.student)
             outcomes.append(outcome)
             if on_result:
                 on_result(outcome, action)
@@ -271,15 +273,17 @@ def grade_assignment(
     return outcomes
 
 
-def _write_autograded(course: Path, result: Result, nb: dict, source: dict | None) -> None:
+def _write_autograded(course: Path, result: Result, copy: dict) -> None:
     """Keep the graded notebook where nbgrader's formgrader looks for it
     (``autograded/<student>/<a>/<a>.ipynb``), for the manual grading of written answers.
 
-    What is written is :func:`autograded_copy`, never the submission as read.
+    What is written is :func:`autograded_copy`, never the submission as read. It is written
+    for crashed and timed-out submissions too (their tests show why they scored 0), so that
+    their written answers can still be graded by hand.
     """
     folder = course / "autograded" / result.student / result.assignment
     folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(autograded_copy(nb, source), indent=1, ensure_ascii=False)
+    text = json.dumps(copy, indent=1, ensure_ascii=False)
     (folder / f"{result.assignment}.ipynb").write_text(text, encoding="utf-8")
 
 
@@ -288,7 +292,7 @@ def _write_autograded(course: Path, result: Result, nb: dict, source: dict | Non
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
 
-def autograded_copy(submitted: dict, source: dict | None) -> dict:
+def autograded_copy(submitted: dict, source: dict | None, result: Result | None = None) -> dict:
     """The notebook the instructor sees in nbgrader's formgrader, built like nbgrader's own
     ``autograde`` (OverwriteCells, ClearOutput) but stricter, since the page renders as HTML
     in the instructor's browser and nothing in a submission is trusted:
@@ -307,7 +311,11 @@ def autograded_copy(submitted: dict, source: dict | None) -> dict:
       is dropped: the grader never ran it; other cells are kept without nbgrader metadata;
     - in the student's Markdown (and raw cells, written as Markdown) a space is put after each
       ``<`` that could open an HTML tag, so no raw HTML reaches the page (the formgrader's
-      template does not sanitise Markdown); the text reads the same and TeX ignores spaces.
+      template does not sanitise Markdown); the text reads the same and TeX ignores spaces;
+    - with ``result``, each test cell the grader judged gets one output, the grader's verdict
+      (``sandboxed grader: 0 / 2`` and the message, on stderr when points were lost), so the
+      formgrader shows why a cell scored what it did. The messages are the batteries' own
+      text (no student text, no hidden input).
     """
     source = source if isinstance(source, dict) else {}
     linked: dict[str, dict] = {}  # grade_id -> the source's cell (first occurrence)
@@ -348,6 +356,11 @@ def autograded_copy(submitted: dict, source: dict | None) -> dict:
                 anchor += 1
             out.insert(anchor, (gid, _rebuilt(missing, trusted=True)))
         between = set()
+    if result is not None:
+        verdicts = {t.grade_id: t for t in result.tests}
+        for gid, cell in out:
+            if gid in verdicts and cell["cell_type"] == "code":
+                cell["outputs"] = [_verdict_output(verdicts[gid])]
     meta = source.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     return {
@@ -356,6 +369,14 @@ def autograded_copy(submitted: dict, source: dict | None) -> dict:
         "nbformat": 4,
         "nbformat_minor": 4,
     }
+
+
+def _verdict_output(verdict: CellResult) -> dict:
+    """The stream output that shows the grader's verdict on a test cell in the formgrader."""
+    lost = verdict.score < verdict.max_score
+    text = f"sandboxed grader: {verdict.score:g} / {verdict.max_score:g}"
+    text += f"\n{verdict.message}\n" if verdict.message else "\n"
+    return {"output_type": "stream", "name": "stderr" if lost else "stdout", "text": text}
 
 
 def _cells(nb: dict) -> list[dict]:
