@@ -3,7 +3,8 @@
 The rules (also printed in docs/instructor.md and reported in every student's feedback):
 
 1. Only ``*.ipynb`` files directly in ``submitted/<student>/<assignment>/`` are read; any
-   other file (a ``numpy.py`` next to the notebook, data, checkpoints) is ignored and listed.
+   other file (a ``numpy.py`` next to the notebook, data, checkpoints) is ignored and listed,
+   except nbgrader's ``timestamp.txt``, which the grader reads as the submission time.
 2. ``<assignment>.ipynb`` is graded when present. Otherwise a single notebook is graded
    whatever its name (``ps1 (1).ipynb``) and the rename is reported. Several notebooks and
    none with the right name, or none at all, make the submission *ungradable* with that reason.
@@ -57,6 +58,10 @@ class Submission:
     notebook: dict = field(default_factory=dict)  # the parsed notebook, nbformat-4 shaped
 
 
+#: nbgrader's submission-time file beside the notebook (read by the engine).
+TIMESTAMP_FILE = "timestamp.txt"
+
+
 def find_notebook(folder: Path, assignment: str) -> tuple[Path, list[str]]:
     """Apply rules 1–2: return the notebook to grade and notes about the folder."""
     if not folder.is_dir():
@@ -64,7 +69,8 @@ def find_notebook(folder: Path, assignment: str) -> tuple[Path, list[str]]:
     notes = []
     entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     notebooks = [p for p in entries if p.suffix == ".ipynb" and p.is_file()]
-    extras = [p.name for p in entries if p not in notebooks]
+    # timestamp.txt is not ignored: the engine stores it as the submission time
+    extras = [p.name for p in entries if p not in notebooks and p.name != TIMESTAMP_FILE]
     if extras:
         notes.append("ignored files (only the notebook is graded): " + ", ".join(extras[:20]))
     expected = folder / f"{assignment}.ipynb"
