@@ -8,7 +8,7 @@ first_name, email, raw_score, late_submission_penalty, score, max_score), one ro
 ``json``: a list with one object per (student, assignment)::
 
     {"student", "assignment", "status": "graded"|"ungradable"|"missing", "reason",
-     "score", "max_score", "flags": [...],
+     "score", "max_score",
      "tests": [{"grade_id", "kind": "auto"|"manual", "pending", "score", "max_score",
                 "message"}]}
 
@@ -29,8 +29,8 @@ Without a roster, ``SIS Login ID`` is the nbgrader student id.
 
 Scores are the grader's own (see :func:`autograder.grading.gradebook.entries`): a test
 score in the gradebook that the sandboxed grader did not write (nbgrader's ``autograde``,
-a hand edit of the database) is not exported; the row's ``flags`` say so, and every
-format prints the flags on standard error. Manual grades and overrides entered in the
+a hand edit of the database) is not exported; the JSON row's ``reason`` says so, and every
+format prints these flags on standard error. Manual grades and overrides entered in the
 formgrader count. Cells that a spreadsheet would read as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return) are written with a leading ``'``.
 """
@@ -110,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        rows = to_json(gb, args.assignment)
+        flagged = flagged_rows(gb, args.assignment)
+        rows = [row for row, _ in flagged]
         if args.format == "json":
             text = json.dumps(rows, indent=2) + "\n"
         elif args.format == "csv":
@@ -119,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
             text = to_canvas(gb, rows, roster, args.assignment)
     finally:
         gb.close()
-    for row in rows:
-        for flag in row["flags"]:
+    for row, flags in flagged:
+        for flag in flags:
             print(f"warning: {row['student']} / {row['assignment']}: {flag}", file=sys.stderr)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8", newline="")
@@ -188,6 +189,11 @@ def to_csv(gb, assignments: list[str] | None = None, rows: list[dict] | None = N
 
 def to_json(gb, assignments: list[str] | None = None) -> list[dict]:
     """One object per (student, assignment), in DESIGN.md's format."""
+    return [row for row, _ in flagged_rows(gb, assignments)]
+
+
+def flagged_rows(gb, assignments: list[str] | None = None) -> list[tuple[dict, list[str]]]:
+    """:func:`to_json`'s rows, each with the flags of scores the grader did not write."""
     from autograder.grading.gradebook import import_nbgrader_api, stored_results
 
     MissingEntry = import_nbgrader_api().MissingEntry
@@ -206,7 +212,7 @@ def to_json(gb, assignments: list[str] | None = None) -> list[dict]:
     return out
 
 
-def _json_row(assignment, student: str, row: dict | None, sub) -> dict:
+def _json_row(assignment, student: str, row: dict | None, sub) -> tuple[dict, list[str]]:
     from autograder.grading.gradebook import entries
 
     status = row["status"] if row else ("graded" if sub is not None else "missing")
@@ -250,6 +256,8 @@ def _json_row(assignment, student: str, row: dict | None, sub) -> dict:
             }
             for t in row["tests"]
         ]
+    if flags:  # DESIGN.md's keys are fixed: the flags go into the reason (and to stderr)
+        reason = "; ".join([reason, *flags] if reason else flags)
     return {
         "student": student,
         "assignment": assignment.name,
@@ -257,9 +265,8 @@ def _json_row(assignment, student: str, row: dict | None, sub) -> dict:
         "reason": reason,
         "score": float(sum(t["score"] for t in tests)),
         "max_score": float(assignment.max_score),
-        "flags": flags,
         "tests": tests,
-    }
+    }, flags
 
 
 def read_roster(path: Path) -> tuple[list[str], list[dict]]:

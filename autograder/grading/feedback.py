@@ -118,10 +118,12 @@ def render(page: Page) -> str:
         )
         for e in tests:
             cls = "pass" if e.score >= e.max_score else "fail"
+            # when nothing ran, the reason is stated once above, not repeated in every row
+            hint = e.message if page.status == "graded" else "not run: see the reason above"
             parts.append(
                 f'<tr class="{cls}"><td><code>{esc(e.grade_id)}</code></td>'
                 f'<td class="score">{e.score:g} / {e.max_score:g}</td>'
-                f"<td><pre>{esc(e.message)}</pre></td></tr>"
+                f"<td><pre>{esc(hint)}</pre></td></tr>"
             )
         parts.append("</tbody></table>")
     if manual:
@@ -188,7 +190,8 @@ def collect(gb, course: Path, assignment: str, student: str) -> Page | None:
         page.cell_errors = list(row["cell_errors"])
         last = row.get("last_attempt_status")
         if status == "graded" and last not in (None, "graded"):
-            page.failed_attempt = f"{_STATUS_TEXT.get(last, last)} {row['last_attempt_reason']}"
+            why = row["last_attempt_reason"]
+            page.failed_attempt = f"{_STATUS_TEXT.get(last, last)} Reason: {why}"
     if status != "missing":
         page.entries = gradebook.entries(row, sub, gb.find_assignment(assignment))
     copy = course / "autograded" / student / assignment / f"{assignment}.ipynb"
