@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import inspect
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ _NUMPY_SCALARS = (
 _MAX_DEPTH = 4
 #: Case categories whose failures are worth a diagnosis (specific ones explain themselves).
 _GENERIC_CATEGORIES = ("value", "random")
+#: Case categories that probe the input's dtype: a dtype rejection there is the misconception.
+_DTYPE_CATEGORIES = ("float32", "dtype", "int_input")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,9 @@ class Test:
     compare: Callable[[Any, Any, Case], str | None] | None = None
     reference: Callable | None = None
     messages: Mapping[str, str] = field(default_factory=dict)
+    #: names the misconception behind a wrong value when the generic :func:`diagnose`
+    #: cannot (``(value, expected, case) -> category | None``; e.g. swapped arguments)
+    diagnose: Callable[[Any, Any, Case], str | None] | None = None
     #: numpy floating-point errors that must not happen inside the student's function
     #: (``np.errstate`` names: "over", "invalid", "divide", "under"); see ``harness.run_case``.
     raise_on: tuple[str, ...] = ()
@@ -528,16 +534,39 @@ class Battery:
             else:
                 _judge_value(value, _as_expected(expected), rtol, atol)
         except _Reject as reject:
+            if reject.kind == "dtype" and case.category in _DTYPE_CATEGORIES:
+                # the case probes the dtype: the wrong dtype is its misconception
+                return case.category, f"{self.message_for(test, case.category)} ({reject.detail})"
             if reject.kind in ("type", "dtype"):
                 return reject.kind, reject.detail
-            if reject.kind == "value":
+            specific = None
+            if test.diagnose is not None and reject.kind in ("value", "nonfinite", "special"):
+                try:  # a value too odd to diagnose is still just a wrong value
+                    specific = test.diagnose(value, expected, case)
+                except Exception:
+                    specific = None
+            if specific is not None:
+                category = specific
+            elif reject.kind == "value":
                 # name the misconception if the numbers betray it: any recognised one for a
                 # generic case, and a sign error (exactly −expected) whatever the case probes
                 diagnosis = diagnose(value, expected)
+                if diagnosis in ("base", "reduction") and not self._takes(test, diagnosis):
+                    diagnosis = None  # a telltale ratio names an option only where there is one
                 if case.category in _GENERIC_CATEGORIES or diagnosis == "sign":
                     category = diagnosis or category
             return category, f"{self.message_for(test, category)} ({reject.detail})"
         return None
+
+    def _takes(self, test: Test, option: str) -> bool:
+        """Does the tested function have the keyword ``option`` (per its reference)?"""
+        reference = test.reference
+        if reference is None:
+            reference = getattr(importlib.import_module("autograder"), test.function, None)
+        try:
+            return option in inspect.signature(reference).parameters
+        except (TypeError, ValueError):  # no reference, or one without a signature
+            return False
 
     def judge(self, test: Test, outcomes: Sequence) -> Verdict:
         """Score one test cell from one outcome per case (all-or-nothing)."""

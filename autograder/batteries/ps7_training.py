@@ -114,6 +114,36 @@ def _compare_forward_backward(value, expected, case) -> str | None:
     return f"wrong {', '.join(wrong)}"
 
 
+def _diagnose_forward_backward(value, expected, case) -> str | None:
+    """The misconception behind the slips :func:`_compare_forward_backward` names: a loss or
+    gradients N times too large are a reduction slip, a loss without b or a wrong db alone
+    a bias slip."""
+    reason = _compare_forward_backward(value, expected, case) or ""
+    if "N times too large" in reason or "the sum over the N samples" in reason:
+        return "reduction"
+    if "ignores the bias" in reason or reason.startswith("db is wrong"):
+        return "bias"
+    return None
+
+
+def _diagnose_predict(value, expected, case) -> str | None:
+    """ "bias" when the classes are those of X @ W alone (b left out of the logits)."""
+    W, _, X = case.args
+    without_b = np.argmax(X @ W, axis=1)
+    value = np.asarray(value)
+    if value.shape == without_b.shape and np.array_equal(value, without_b):
+        return "bias"
+    return None
+
+
+def _diagnose_train(value, expected, case) -> str | None:
+    """ "bias" when train returned a bias still at its zero start (b never updated)."""
+    W, b = value
+    if type(b) is np.ndarray and np.all(b == 0) and np.any(np.asarray(W) != 0):
+        return "bias"
+    return None
+
+
 def _compare_accuracy(value, expected, case) -> str | None:
     """Accept ``(W, b)`` whose predictions on the held-out set reach the threshold."""
     X_eval, y_eval, threshold = expected
@@ -236,6 +266,7 @@ def _battery() -> Battery:
                 reference=_ref_forward_backward,
                 compare=_compare_forward_backward,
                 messages=MESSAGES,
+                diagnose=_diagnose_forward_backward,
             ),
             Test(
                 "test_predict",
@@ -244,6 +275,7 @@ def _battery() -> Battery:
                 _predict_cases(X_tr),
                 reference=_ref_predict,
                 messages=MESSAGES,
+                diagnose=_diagnose_predict,
             ),
             Test(
                 "test_train",
@@ -252,6 +284,7 @@ def _battery() -> Battery:
                 _train_cases(X_tr, y_tr, X_te, y_te),
                 compare=_compare_accuracy,
                 messages=MESSAGES,
+                diagnose=_diagnose_train,
             ),
         ],
         # numpy only; scikit-learn (in DEFAULT_FORBIDDEN) would train the model for them.
