@@ -817,3 +817,113 @@ def test_correct_answers_pass():
         namespace = notebook_namespace(assignment)
         for test in battery.tests:
             assert battery.run(test, namespace[test.function]).passed, test.grade_id
+
+
+# ---------------------------------------------------------------------------------------
+# The visible tests and the grader judge the same answers alike
+
+HIDDEN = "### BEGIN HIDDEN TESTS"
+
+#: (assignment, function, answer, passes?): answers a student may write differently from
+#: the solution (their own SymPy symbols) or wrongly; the visible test cell and the grader
+#: must agree on each.
+SAME_ANSWERS = [
+    (
+        PS5,
+        "sigmoid_derivative_expr",
+        'w = sp.Symbol("z")\nreturn sp.diff(1 / (1 + sp.exp(-w)), w)',
+        True,
+    ),
+    (
+        PS5,
+        "sigmoid_derivative_expr",
+        'w = sp.Symbol("z", positive=True)\nreturn sp.exp(-w) / (1 + sp.exp(-w)) ** 2',
+        True,
+    ),
+    (
+        PS5,
+        "sigmoid_derivative_expr",
+        'w = sp.Symbol("z")\nreturn -sp.exp(-w) / (1 + sp.exp(-w)) ** 2',
+        False,
+    ),
+    (PS5, "bce_logit_grad_expr", 'a, b = sp.symbols("z y")\nreturn 1 / (1 + sp.exp(-a)) - b', True),
+    (
+        PS5,
+        "bce_logit_grad_expr",
+        'a, b = sp.symbols("z y")\nreturn b - 1 / (1 + sp.exp(-a))',
+        False,
+    ),
+    (
+        PS5,
+        "mse_sigmoid_grad_expr",
+        'a, b = sp.symbols("z y")\ns = 1 / (1 + sp.exp(-a))\nreturn (s - b) * s * (1 - s)',
+        True,
+    ),
+    (
+        PS5,
+        "mse_sigmoid_grad_expr",
+        'a, b = sp.symbols("z y")\ns = 1 / (1 + sp.exp(-a))\nreturn 2 * (s - b) * s * (1 - s)',
+        False,
+    ),
+    (
+        PS5,
+        "softmax_jacobian_entry",
+        'v = sp.symbols("z0 z1 z2")\nt = sum(sp.exp(u) for u in v)\nreturn sp.diff(sp.exp(v[i]) / t, v[j])',
+        True,
+    ),
+    (
+        PS5,
+        "softmax_jacobian_entry",
+        'v = sp.symbols("z0 z1 z2")\nreturn sp.exp(v[i]) / sum(sp.exp(u) for u in v)',
+        False,
+    ),
+]
+
+
+def _define(assignment: str, function: str, body: str):
+    """The answer ``body`` under the solution's signature, in the notebook's namespace."""
+    cell = next(c for c in _cells(assignment) if _meta(c).get("grade_id") == function)
+    signature = _source(cell).split("\n", 1)[0]  # "def name(...):"
+    namespace = notebook_namespace(assignment)
+    indented = "\n".join("    " + line for line in body.splitlines())
+    exec(compile(f"{signature}\n{indented}\n", function, "exec"), namespace)
+    return namespace
+
+
+def _visible_test_passes(assignment: str, grade_id: str, namespace: dict) -> bool:
+    """Run the visible part of the test cell ``grade_id``; True unless an assert fails.
+
+    Any other exception (a SymPy TypeError, numpy's IndexError) is a broken visible test:
+    it propagates and fails the calling test.
+    """
+    cell = next(c for c in _cells(assignment) if _meta(c).get("grade_id") == grade_id)
+    visible = _source(cell).split(HIDDEN)[0]
+    try:
+        exec(compile(visible, grade_id, "exec"), namespace)
+    except AssertionError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("assignment", "function", "body", "passes"), SAME_ANSWERS)
+def test_visible_test_and_grader_agree(assignment, function, body, passes):
+    """Do the visible test cell and the grader both accept (or both reject) this answer?"""
+    battery = load(assignment)
+    namespace = _define(assignment, function, body)
+    for test in battery.tests:
+        if test.function != function:
+            continue
+        assert battery.run(test, namespace[function]).passed is passes, test.grade_id
+        assert _visible_test_passes(assignment, test.grade_id, dict(namespace)) is passes
+
+
+def test_missing_valueerror_check_gets_the_tests_message():
+    """Without the class-index check, does the visible test say so (not numpy's IndexError)?"""
+    entry = next(e for e in CATALOGUE if str(e) == "test_softmax_cross_entropy_stable-index")
+    namespace = notebook_namespace(PS4)
+    namespace["softmax_cross_entropy"] = answer(entry)
+    cell = next(
+        c for c in _cells(PS4) if _meta(c).get("grade_id") == "test_softmax_cross_entropy_stable"
+    )
+    with pytest.raises(AssertionError, match=r"must raise ValueError, not IndexError"):
+        exec(compile(_source(cell).split(HIDDEN)[0], "visible", "exec"), namespace)
