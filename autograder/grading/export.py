@@ -1,4 +1,6 @@
-"""``python -m autograder export [--course DIR] [--format csv|json|canvas] [--assignment A ...]``.
+"""``python -m autograder export [--course DIR] [--db URL] [--format F] [--assignment A]``.
+
+Formats ``F``:
 
 ``csv``: nbgrader's own columns (assignment, duedate, timestamp, student_id, last_name,
 first_name, email, raw_score, late_submission_penalty, score, max_score), one row per
@@ -69,6 +71,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", default="course", help="nbgrader course root (default: course)")
+    parser.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy URL of the gradebook (default: the course's)"
+    )
     parser.add_argument("--format", choices=("csv", "json", "canvas"), default="csv")
     parser.add_argument(
         "--assignment",
@@ -99,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"error: cannot read the roster {args.roster}: {exc}", file=sys.stderr)
             return 2
-    gb = gradebook.open_gradebook(course)
+    gb = gradebook.open_gradebook(course, args.db)
     try:
         known = {a.name for a in gb.assignments}
         unknown = [a for a in args.assignment or [] if a not in known]

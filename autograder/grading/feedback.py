@@ -226,6 +226,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment id, e.g. ps1_information")
     parser.add_argument("--course", default="course", help="nbgrader course root (default: course)")
     parser.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy URL of the gradebook (default: the course's)"
+    )
+    parser.add_argument(
         "--student", nargs="+", metavar="ID", help="only these students (default: all graded)"
     )
 
@@ -238,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
     if not course.is_dir():
         print(f"error: no course folder {course}", file=sys.stderr)
         return 2
-    gb = gradebook.open_gradebook(course)
+    gb = gradebook.open_gradebook(course, args.db)
     try:
         api = gradebook.import_nbgrader_api()
         try:

@@ -157,3 +157,50 @@ def test_formula_cells_are_escaped(course):
     text = export(course, "csv", "--assignment", ASSIGNMENT).stdout
     assert f"'{FORMULA_NAME}" in text and ",'-x," in text
     assert safe_cell(-1.5) == "-1.5" and safe_cell("\tx") == "'\tx" and safe_cell("+1") == "'+1"
+
+
+def test_db_option_selects_the_gradebook(course, tmp_path):
+    """Does --db read the gradebook at that URL rather than the course's own?"""
+    elsewhere = tmp_path / "elsewhere.db"
+    (course / "gradebook.db").replace(elsewhere)
+    try:
+        proc = run_cli(
+            "export", "--course", str(course), "--format", "json", "--db", f"sqlite:///{elsewhere}"
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert {r["student"] for r in json.loads(proc.stdout)} == {"ann", FORMULA_ID}
+    finally:
+        elsewhere.replace(course / "gradebook.db")
+
+
+def test_older_results_table_gains_its_new_columns(tmp_path):
+    """Does a gradebook whose results table predates the notes/cell_errors/answers columns
+    get them on opening, its rows kept and readable?"""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE autograder_result (student_id VARCHAR(128), assignment "
+                "VARCHAR(128), status VARCHAR(16) NOT NULL, reason TEXT NOT NULL, score FLOAT "
+                "NOT NULL, max_score FLOAT NOT NULL, tests TEXT NOT NULL, graded_at DATETIME, "
+                "last_attempt_status VARCHAR(16), last_attempt_reason TEXT, last_attempt_at "
+                "DATETIME, PRIMARY KEY (student_id, assignment))"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO autograder_result VALUES ('old', 'ps1_information', 'graded', '', "
+                "9, 9, '[]', NULL, 'graded', '', NULL)"
+            )
+        )
+    engine.dispose()
+    gb = gradebook.open_gradebook(tmp_path)
+    try:
+        (row,) = gradebook.stored_results(gb)
+        assert row["student_id"] == "old" and row["status"] == "graded"
+        assert row["notes"] == [] and row["cell_errors"] == [] and row["answers"] == {}
+    finally:
+        gb.close()

@@ -176,3 +176,20 @@ def test_crashed_submission_is_in_manual_grading(mixed):
     assert row["status"] == "ungradable" and row["reason"].startswith("crashed")
     (pending,) = [t for t in row["tests"] if t["kind"] == "manual"]
     assert pending["pending"] is True
+
+
+def test_older_course_config_gets_a_warning(tmp_path, capsys):
+    """Does `release` keep an instructor's config that lacks the refusals, and warn with
+    the two lines to add?"""
+    from autograder.release import write_config
+
+    config = tmp_path / "nbgrader_config.py"
+    config.write_text("c = get_config()\nc.CourseDirectory.db_url = 'postgresql://db/x'\n")
+    write_config(tmp_path)
+    err = capsys.readouterr().err
+    assert "does not refuse nbgrader's autograde" in err
+    assert (
+        'c.Autograde.exporter_class = "autograder.grading.nbgrader_guard.AutogradeRefused"' in err
+    )
+    assert "GenerateFeedbackRefused" in err
+    assert "postgresql://db/x" in config.read_text() and "nbgrader_guard" not in config.read_text()
