@@ -135,3 +135,12 @@ def test_page_escapes_what_the_student_wrote():
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     assert "<b>good</b>" not in html and "&lt;b&gt;good" in html
     assert "Score: 4 / 4" in html
+
+
+def test_feedback_command_errors(tmp_path):
+    """Do a missing course folder and an assignment the gradebook does not know exit 2
+    with a message naming them?"""
+    proc = run_cli("feedback", ASSIGNMENT, "--course", str(tmp_path / "nope"))
+    assert proc.returncode == 2 and "no course folder" in proc.stderr
+    proc = run_cli("feedback", ASSIGNMENT, "--course", str(tmp_path))
+    assert proc.returncode == 2 and f"no assignment {ASSIGNMENT!r}" in proc.stderr
