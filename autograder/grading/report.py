@@ -15,7 +15,8 @@ one self-contained HTML page:
   first failing category is the real cause (a missing max shift, not the NaN it causes
   later). Each misconception links to the book section that teaches it;
 - the students to help first: those whose notebook could not be graded, then the lowest
-  graded scores.
+  graded scores among those who lost points (a written answer still waiting for its manual
+  grade does not count as lost).
 
 Nothing here is a hidden input: messages are the batteries' per-category texts, never a
 case's numbers.
@@ -169,6 +170,7 @@ def build(gb, assignment: str, base_url: str) -> dict:
     rows = [r for r in stored_results(gb, assignment) if r["status"] != "missing"]
     graded_rows = [r for r in rows if r["status"] == "graded"]
     totals: dict[str, float] = {}
+    lost: dict[str, float] = {}  # points lost on cells already graded (pending ones excluded)
     auto: dict[str, dict[str, float]] = {}  # student -> grade_id -> score that counts
     max_total = 0.0
     for row in graded_rows:
@@ -178,6 +180,7 @@ def build(gb, assignment: str, base_url: str) -> dict:
             sub = None
         cells = entries(row, sub, nb_assignment)
         totals[row["student_id"]] = sum(e.score for e in cells)
+        lost[row["student_id"]] = sum(e.max_score - e.score for e in cells if not e.pending)
         auto[row["student_id"]] = {e.grade_id: e.score for e in cells if e.kind == "auto"}
         max_total = max(max_total, sum(e.max_score for e in cells))
     max_total = max_total or float(nb_assignment.max_score or battery.max_score)
@@ -235,7 +238,8 @@ def build(gb, assignment: str, base_url: str) -> dict:
         for r in sorted(rows, key=lambda r: r["student_id"])
         if r["status"] in UNGRADABLE
     ]
-    lowest = sorted((score, s) for s, score in totals.items() if score < max_total)
+    # only students who lost points (a written answer still waiting for its grade is no sign)
+    lowest = sorted((score, s) for s, score in totals.items() if lost[s] > 0)
     help_first += [
         {
             "student": s,
@@ -392,7 +396,7 @@ def render_html(report: dict) -> str:
         )
         for h in report["help_first"]:
             if h["status"] == "graded":
-                why = ", ".join(h["misconceptions"]) or "manual grades or unrecorded checks"
+                why = ", ".join(h["misconceptions"]) or "points lost on written answers"
                 shown = f"{_fmt(h['score'])} / {_fmt(h['max_score'])}"
             else:
                 why = f"{h['status']}: {h['reason']}"
