@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,9 +208,20 @@ def collect(gb, course: Path, assignment: str, student: str) -> Page | None:
     return page
 
 
+#: Files of an nbgrader submission that ``nbgrader release_feedback`` needs beside the page:
+#: it names the released page by a hash of the secret, which ``fetch_feedback`` recomputes.
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+_MAX_EXCHANGE_FILE = 4096  # bytes; both files hold one short line
+
+
 def write_from_gradebook(gb, course: Path, assignment: str, student: str) -> Path | None:
     """Write ``course/feedback/<student>/<a>/<a>.html`` from the gradebook; return its path
-    (``None`` when nothing is recorded for that student)."""
+    (``None`` when nothing is recorded for that student).
+
+    A submission collected with nbgrader's exchange carries ``timestamp.txt`` and
+    ``submission_secret.txt``; they are copied beside the page (regular files of at most
+    4 KB, never through a link) so that ``nbgrader release_feedback`` can release it.
+    """
     page = collect(gb, course, assignment, student)
     if page is None:
         return None
@@ -216,7 +229,24 @@ def write_from_gradebook(gb, course: Path, assignment: str, student: str) -> Pat
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{assignment}.html"
     path.write_text(render(page), encoding="utf-8")
+    for name in EXCHANGE_FILES:
+        data = _small_regular_file(course / "submitted" / student / assignment / name)
+        if data is not None:
+            (folder / name).write_bytes(data)
     return path
+
+
+def _small_regular_file(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (not a link) of at most 4 KB."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_EXCHANGE_FILE:
+            return None
+        return fh.read(_MAX_EXCHANGE_FILE)
 
 
 # --- the `feedback` verb ---------------------------------------------------------------

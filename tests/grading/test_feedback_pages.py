@@ -16,6 +16,7 @@ from workflow_helpers import (
     fresh_course,
     grade,
     grade_by_hand,
+    nbgrader_cli,
     nbgrader_gradebook,
     released,
     with_written_answer,
@@ -144,3 +145,27 @@ def test_feedback_command_errors(tmp_path):
     assert proc.returncode == 2 and "no course folder" in proc.stderr
     proc = run_cli("feedback", ASSIGNMENT, "--course", str(tmp_path))
     assert proc.returncode == 2 and f"no assignment {ASSIGNMENT!r}" in proc.stderr
+
+
+@pytest.mark.slow
+def test_nbgrader_release_feedback_releases_our_page(released, tmp_path):
+    """Does `nbgrader release_feedback` release our page for a submission collected through
+    nbgrader's exchange (its timestamp and secret copied beside the page), and is a secret
+    that is a link to another file never followed?"""
+    from nbgrader.utils import notebook_hash
+
+    course = fresh_course(released, tmp_path)
+    stamp = "2026-11-21 20:00:00.000000 UTC"
+    files = {"timestamp.txt": stamp, "submission_secret.txt": "s3cr3t-of-eve"}
+    submit(course, "eve", notebook(), extra=files)
+    outside = tmp_path / "grader-only.txt"
+    outside.write_text("LEAKED-GRADER-FILE")
+    folder = submit(course, "mal", notebook())
+    (folder / "submission_secret.txt").symlink_to(outside)
+    grade(course)
+    assert not (course / "feedback" / "mal" / ASSIGNMENT / "submission_secret.txt").exists()
+    proc = nbgrader_cli(course, "release_feedback", ASSIGNMENT, "--student", "eve")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    checksum = notebook_hash(secret="s3cr3t-of-eve", notebook_id=ASSIGNMENT)
+    released_page = course / "exchange" / "cross_entropy" / "feedback" / f"{checksum}.html"
+    assert released_page.read_text() == feedback_page(course, "eve")
