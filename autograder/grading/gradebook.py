@@ -481,7 +481,7 @@ def _grades_by_cell(sub) -> tuple[dict, dict]:
 
 def entries(row: dict | None, sub, assignment) -> list[Entry]:
     """The graded cells of one submission: the grader's tests first (in the battery's
-    order), then the manually graded cells in notebook order.
+    order), then the manually graded cells (by name).
 
     ``row`` is the submission's :func:`stored_results` row (``None`` if the grader never
     recorded one), ``sub`` nbgrader's ``SubmittedAssignment`` (``None`` if missing) and
@@ -507,11 +507,19 @@ def entries(row: dict | None, sub, assignment) -> list[Entry]:
                 score = float(grade.manual_score) + float(grade.extra_credit or 0.0)
         max_score = float(t["max_score"])
         out.append(Entry(t["grade_id"], "auto", score, max_score, False, t["message"], flag=flag))
-    for nb in assignment.notebooks:  # cells in the order they were created: notebook order
-        for cell in nb.grade_cells:
+    for nb in sorted(assignment.notebooks, key=lambda n: n.name):
+        # nbgrader keeps no cell position; sorting by name gives every database one order
+        answers = {c.name for c in nb.solution_cells}  # a graded answer: grade + solution
+        for cell in sorted(nb.grade_cells, key=lambda c: c.name):
             if cell.name in written:
                 continue
             grade = grades.get(cell.name)
+            if cell.name not in answers:  # a test cell the grader has not scored: 0
+                auto = None if grade is None else grade.auto_score
+                flag = "" if auto is None else f"{cell.name}: scored {auto} by something else"
+                max_score = float(cell.max_score or 0.0)
+                out.append(Entry(cell.name, "auto", 0.0, max_score, False, "not graded", flag=flag))
+                continue
             comment = comments.get(cell.name)
             manual = None if grade is None else grade.manual_score
             score = 0.0 if manual is None else float(manual) + float(grade.extra_credit or 0.0)

@@ -94,20 +94,29 @@ def test_without_the_guard_autograde_replaces_grades_and_export_flags_them(
     course = fresh_course(released, tmp_path_factory.mktemp("unguarded"))
     submit(course, "cheat", cheat_notebook())
     grade(course)
+    submit(course, "late", cheat_notebook())  # never seen by the sandboxed grader
     without_guard(course)
     proc = nbgrader_cli(course, "autograde", ASSIGNMENT, "--force")
     assert proc.returncode == 0, proc.stderr[-2000:]
     scores = _auto_scores(course, "cheat")
     assert sum(v for k, v in scores.items() if k.startswith("test_")) == load(ASSIGNMENT).max_score
+    late_scores = _auto_scores(course, "late")
+    assert sum(v for k, v in late_scores.items() if k.startswith("test_")) == 9.0  # ps1: 2+3+2+2
     as_json = export(course, "json")
-    (row,) = json.loads(as_json.stdout)
-    assert row["score"] == 0.0
+    row, late = sorted(json.loads(as_json.stdout), key=lambda r: r["student"] != "cheat")
+    assert row["score"] == 0.0 and late["score"] == 0.0
+    assert "never graded this submission" in late["reason"]
+    assert {t["grade_id"] for t in late["tests"] if t["kind"] == "auto"} == {
+        t.grade_id for t in load(ASSIGNMENT).tests
+    }
     for t in load(ASSIGNMENT).tests:
         flag = f"{t.grade_id}: the gradebook holds {float(t.points)} but the sandboxed grader"
         assert flag in row["reason"] and flag in as_json.stderr
     as_csv = export(course, "csv")
-    (line,) = csv.DictReader(io.StringIO(as_csv.stdout))
-    assert float(line["raw_score"]) == 0.0
+    assert [float(line["raw_score"]) for line in csv.DictReader(io.StringIO(as_csv.stdout))] == [
+        0.0,
+        0.0,
+    ]
     assert "not written" not in as_csv.stdout and "sandboxed grader wrote 0" in as_csv.stderr
     proc = nbgrader_cli(course, "generate_feedback", ASSIGNMENT, "--force")
     assert proc.returncode == 0, proc.stderr[-2000:]
