@@ -1,4 +1,4 @@
-"""The command line: ``python -m autograder {release,grade,export} ...``.
+"""The command line: ``python -m autograder {release,grade,feedback,export,report} ...``.
 
 Each verb lives in its own module, which provides ``add_arguments(parser)`` and
 ``run(args) -> int``; this file only wires them together. Verb modules keep their heavy
@@ -17,7 +17,9 @@ import sys
 VERBS = {
     "release": ("autograder.release", "write student notebooks into COURSE/release/"),
     "grade": ("autograder.grading.grade", "grade submissions in a sandbox into the gradebook"),
-    "export": ("autograder.grading.export", "export grades as CSV or JSON"),
+    "feedback": ("autograder.grading.feedback", "rewrite feedback pages after manual grading"),
+    "export": ("autograder.grading.export", "export grades as CSV, JSON or a Canvas import"),
+    "report": ("autograder.grading.report", "what the class got wrong: scores, misconceptions"),
 }
 
 

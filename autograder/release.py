@@ -5,8 +5,10 @@ skipped with a message):
 
 1. create the nbgrader course root ``DIR`` (default ``course``) if needed, with
    ``DIR/nbgrader_config.py`` (``CourseDirectory.root`` = that folder, ``db_url`` =
-   ``sqlite:///DIR/gradebook.db``; an existing config is kept, so an instructor's
-   PostgreSQL ``db_url`` survives);
+   ``sqlite:///DIR/gradebook.db``, a course-local exchange ``DIR/exchange``, and nbgrader's
+   ``autograde`` and ``generate_feedback`` refused, see
+   :mod:`autograder.grading.nbgrader_guard`; an existing config is kept, so an
+   instructor's PostgreSQL ``db_url`` survives);
 2. like ``otter assign``, execute the source notebook ``solutions/<a>/<a>.ipynb`` (one
    kernel, nbclient) so that a test failing against its own solution never ships
    (``--no-check`` skips this; a source that passed before and has not changed since,
@@ -29,6 +31,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 #: The repository's source assignments (``solutions/`` beside the package).
@@ -46,7 +49,21 @@ c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
 _root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.root = _root
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "gradebook.db")
+c.CourseDirectory.course_id = "cross_entropy"
+# A course-local exchange, so that formgrader finds one (no error banner); point it at a
+# shared folder (and make it writable by everyone) to use nbgrader's release/collect.
+c.Exchange.root = os.path.join(_root, "exchange")
+
+# Grades come from the sandboxed grader (`python -m autograder grade`) and feedback from
+# `python -m autograder feedback`. nbgrader's own autograde (formgrader's Autograde button)
+# would replace the sandboxed grades with what the student's kernel reports, and its
+# generate_feedback would show the hidden tests: both are refused with that message.
+c.Autograde.exporter_class = "autograder.grading.nbgrader_guard.AutogradeRefused"
+c.GenerateFeedback.exporter_class = "autograder.grading.nbgrader_guard.GenerateFeedbackRefused"
 '''
+
+#: The config line whose absence means a course folder predates the refusals above.
+GUARD_MARKER = "autograder.grading.nbgrader_guard"
 
 #: Where release remembers which sources passed their check, so an unchanged one is not re-run.
 CHECKS_FILE = ".release_checks.json"
@@ -86,11 +103,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def write_config(course: Path) -> Path:
-    """Create ``course/nbgrader_config.py`` unless one exists; return its path."""
+    """Create ``course/nbgrader_config.py`` (and its exchange folder) unless a config exists;
+    return its path. An existing config that lacks the refusal of nbgrader's autograde gets
+    a warning naming the lines to add: it is the instructor's file, never rewritten."""
     course.mkdir(parents=True, exist_ok=True)
     config = course / "nbgrader_config.py"
     if not config.exists():
         config.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        (course / "exchange").mkdir(exist_ok=True)
+    elif GUARD_MARKER not in config.read_text(encoding="utf-8"):
+        lines = [line for line in CONFIG_TEMPLATE.splitlines() if GUARD_MARKER in line]
+        print(
+            f"warning: {config} does not refuse nbgrader's autograde and generate_feedback "
+            "(formgrader's Autograde button would replace the sandboxed grades); add:\n    "
+            + "\n    ".join(lines),
+            file=sys.stderr,
+        )
     return config
 
 
@@ -179,26 +207,115 @@ def _api(course: Path):
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
+# ---------------------------------------------------------------------------------------
+# Data shipped with an assignment, and the link from a notebook to its chapter
+
+#: The file ps7's notebook loads (the 8×8 digits), written beside it at release time.
+DIGITS_FILE = "digits.npz"
+
+#: Written in a source notebook's Markdown where the book's base URL goes; ``release``
+#: replaces it with ``book_url()`` so that the one setting decides every chapter link.
+BOOK_URL_MARK = "{book_url}"
+
+
+def write_digits(path: Path) -> Path:
+    """Write scikit-learn's 8×8 digits to ``path`` as an ``.npz`` a notebook reads with numpy.
+
+    Members: ``data`` (1797, 64) uint8 pixel intensities 0 … 16 and ``target`` (1797,)
+    uint8 labels 0 … 9, exactly ``sklearn.datasets.load_digits()`` (bundled with
+    scikit-learn: nothing is downloaded). About 30 KB compressed, so students need
+    neither scikit-learn nor a network to run ps7.
+    """
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    data = digits.data.astype(np.uint8)
+    if not np.array_equal(data, digits.data):  # the pixels are integers 0 … 16
+        raise ValueError("load_digits returned non-integer pixels; cannot store them as uint8")
+    np.savez_compressed(path, data=data, target=digits.target.astype(np.uint8))
+    return path
+
+
+def ship_data(assignment: str, folder: Path) -> list[Path]:
+    """Write into ``folder`` the data files the notebook of ``assignment`` loads.
+
+    nbgrader's ``generate_assignment`` copies every file of the source folder into the
+    release folder, so a file written into ``DIR/source/<a>/`` reaches the students beside
+    their notebook.
+    """
+    if assignment == "ps7_training":
+        return [write_digits(folder / DIGITS_FILE)]
+    return []
+
+
+def book_url(root: Path | None = None) -> str:
+    """The published book's base URL: ``html.baseurl`` of ``_config.yml`` (the one setting).
+
+    Read by ``release`` (chapter links in the student notebooks) and by ``report`` (the
+    chapter section of each misconception). Returned without a trailing slash.
+    """
+    import yaml
+
+    config = (root or SOLUTIONS.parent) / "_config.yml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    url = str((settings.get("html") or {}).get("baseurl") or "").rstrip("/")
+    if not url:
+        raise ValueError(f"{config.name}: set html.baseurl to the URL the book is published at")
+    return url
+
+
+def link_chapters(notebook: Path, url: str) -> None:
+    """Replace :data:`BOOK_URL_MARK` in ``notebook``'s Markdown cells by ``url``."""
+    text = notebook.read_text(encoding="utf-8")
+    nb = json.loads(text)
+    changed = False
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        joined = "".join(source) if isinstance(source, list) else source
+        if BOOK_URL_MARK in joined:
+            cell["source"] = joined.replace(BOOK_URL_MARK, url).splitlines(keepends=True)
+            changed = True
+    if changed:
+        notebook.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def stage(assignment: str, source_dir: Path, target: Path) -> Path:
+    """Copy ``source_dir`` to ``target`` with its data files and chapter links; return the
+    notebook's path there."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(
+        source_dir, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
+    )
+    ship_data(assignment, target)
+    notebook = target / f"{assignment}.ipynb"
+    link_chapters(notebook, book_url())
+    return notebook
+
+
+def check_staged(assignment: str, source_dir: Path, timeout: int) -> str | None:
+    """:func:`check_source` on a staged copy, so the notebook runs with its data files."""
+    with tempfile.TemporaryDirectory(prefix="release-check-") as tmp:
+        return check_source(stage(assignment, source_dir, Path(tmp) / assignment), timeout)
+
+
 def release_one(api, assignment: str, solutions: Path, course: Path, args) -> str | None:
     """Check, copy and generate one assignment; return ``None`` or the reason it failed."""
     source_dir = solutions / assignment
-    notebook = source_dir / f"{assignment}.ipynb"
     if not args.no_check:
         fingerprint = source_fingerprint(source_dir)
         if fingerprint == _checked(course).get(assignment):
             print(f"check   {assignment}: unchanged since its last successful check")
         else:
             print(f"check   {assignment}: executing the source notebook", flush=True)
-            problem = check_source(notebook, args.timeout)
+            problem = check_staged(assignment, source_dir, args.timeout)
             if problem:
                 return problem
             _record_check(course, assignment, fingerprint)
-    target = course / "source" / assignment
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(
-        source_dir, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-    )
+    stage(assignment, source_dir, course / "source" / assignment)  # with data, chapter links
     result = api.generate_assignment(assignment, force=True, create=True)
     if not result.get("success"):
         return "nbgrader generate_assignment failed:\n" + (

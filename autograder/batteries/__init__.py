@@ -26,7 +26,10 @@ Adding a test cell to an assignment:
    with the ``category`` of the misconception it probes (add a message for a new category
    to the battery's ``messages``);
 3. run ``tests/assignments/test_notebooks.py`` (the source passes, the stub fails, the
-   cells and the battery agree) and add the misconception to a wrong-answer catalogue.
+   cells and the battery agree) and add the misconception to a wrong-answer catalogue;
+   a new category also needs a slip in ``tests/batteries/test_misconceptions.py`` whose
+   first failing category it is (order the cases so that the real cause fails first: the
+   class report counts a failed test under its first category, ``Verdict.categories``).
 
 >>> from autograder.batteries import ASSIGNMENTS, load
 >>> ASSIGNMENTS[0]

@@ -39,6 +39,7 @@ from __future__ import annotations
 import ast
 import builtins
 import importlib
+import inspect
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ _NUMPY_SCALARS = (
 _MAX_DEPTH = 4
 #: Case categories whose failures are worth a diagnosis (specific ones explain themselves).
 _GENERIC_CATEGORIES = ("value", "random")
+#: Case categories that probe the input's dtype: a dtype rejection there is the misconception.
+_DTYPE_CATEGORIES = ("float32", "dtype", "int_input")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,9 @@ class Test:
     compare: Callable[[Any, Any, Case], str | None] | None = None
     reference: Callable | None = None
     messages: Mapping[str, str] = field(default_factory=dict)
+    #: names the misconception behind a wrong value when the generic :func:`diagnose`
+    #: cannot (``(value, expected, case) -> category | None``; e.g. swapped arguments)
+    diagnose: Callable[[Any, Any, Case], str | None] | None = None
     #: numpy floating-point errors that must not happen inside the student's function
     #: (``np.errstate`` names: "over", "invalid", "divide", "under"); see ``harness.run_case``.
     raise_on: tuple[str, ...] = ()
@@ -118,11 +124,19 @@ class Test:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The judged result of one test cell."""
+    """The judged result of one test cell.
+
+    ``categories``: the misconceptions behind the failed checks, distinct, in case order
+    (the first is the one the battery's case order makes the real cause; see
+    :meth:`Battery.judge`). Besides case categories, a failure may be one of
+    :data:`~autograder.batteries.messages.OUTCOME_CATEGORIES` (``"type"``,
+    ``"not_implemented"``, ``"raised"`` …).
+    """
 
     score: float
     max_score: float
     message: str
+    categories: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -448,51 +462,63 @@ class Battery:
                 result = harness.evaluate_sympy(result, case.evaluate_at)
         return result
 
-    def _judge_case(self, test: Test, case: Case, outcome) -> str | None:
-        """Return ``None`` when the case passed, else the student-facing reason."""
+    def _judge_case(self, test: Test, case: Case, outcome) -> tuple[str, str] | None:
+        """Return ``None`` when the case passed, else ``(category, student-facing reason)``.
+
+        The category is the case's own, the misconception :func:`diagnose` recognised in
+        a generic case's numbers, or an outcome category (``"type"``, ``"raised"`` …).
+        """
         category_message = self.message_for(test, case.category)
         if isinstance(outcome, harness.Failed):
-            return f"your function did not finish: {outcome.reason}"
+            return "did_not_finish", f"your function did not finish: {outcome.reason}"
         if isinstance(outcome, harness.Raised):
             if case.expect_error is not None and outcome.type_name == case.expect_error:
                 return None
             if outcome.type_name == "NotImplementedError":
-                return NOT_IMPLEMENTED
+                return "not_implemented", NOT_IMPLEMENTED
             if outcome.type_name == "FloatingPointError" and test.raise_on:
-                return (
+                return case.category, (
                     f"{category_message} (numpy reported a floating-point "
                     f"{'/'.join(test.raise_on)} error inside your function, even if the "
                     "value came out right)"
                 )
             if case.expect_error is not None:
                 got = _shown(outcome.type_name)
-                return f"{category_message} (expected {case.expect_error}, got {got})"
-            if test.protocol == "sympy" and outcome.type_name in ("TypeError", "ValueError"):
                 return (
+                    case.category,
+                    f"{category_message} (expected {case.expect_error}, got {got})",
+                )
+            if test.protocol == "sympy" and outcome.type_name in ("TypeError", "ValueError"):
+                return "sympy_symbols", (
                     "return a SymPy expression in the named symbols only "
                     f"({outcome.type_name} while evaluating it)"
                 )
-            return (
+            return "raised", (
                 f"your function raised {_shown(outcome.type_name)} (on a {case.category!r} check)"
             )
         if not isinstance(outcome, harness.Returned):
             raise TypeError(f"not an outcome: {type(outcome).__name__}")
         if case.expect_error is not None:
-            return f"{category_message} (expected {case.expect_error}, but a value was returned)"
+            return case.category, (
+                f"{category_message} (expected {case.expect_error}, but a value was returned)"
+            )
         rtol = test.rtol if case.rtol is None else case.rtol
         atol = test.atol if case.atol is None else case.atol
         expected = self.expected(test, case)  # a failure here is the grader's own bug
         try:
             return self._judge_value_of(test, case, outcome.value, expected, rtol, atol)
         except Exception as exc:  # a value too odd for the checks: the student's failure
-            return (
+            return "type", (
                 "your result could not be checked: return plain numbers or numpy arrays "
                 f"({_shown(type(exc).__name__)} while reading it)"
             )
 
-    def _judge_value_of(self, test: Test, case: Case, value, expected, rtol, atol) -> str | None:
-        """Judge a returned ``value`` against ``expected``; ``None`` when it passes."""
-        category_message = self.message_for(test, case.category)
+    def _judge_value_of(
+        self, test: Test, case: Case, value, expected, rtol, atol
+    ) -> tuple[str, str] | None:
+        """Judge a returned ``value`` against ``expected``; ``None`` when it passes, else
+        ``(category, reason)``."""
+        category = case.category
         try:
             value = _plain(value)
             if test.compare is not None:
@@ -508,15 +534,39 @@ class Battery:
             else:
                 _judge_value(value, _as_expected(expected), rtol, atol)
         except _Reject as reject:
+            if reject.kind == "dtype" and case.category in _DTYPE_CATEGORIES:
+                # the case probes the dtype: the wrong dtype is its misconception
+                return case.category, f"{self.message_for(test, case.category)} ({reject.detail})"
             if reject.kind in ("type", "dtype"):
-                return reject.detail
-            if reject.kind == "value" and case.category in _GENERIC_CATEGORIES:
-                # a generic case failed: name the misconception if the numbers betray it
+                return reject.kind, reject.detail
+            specific = None
+            if test.diagnose is not None and reject.kind in ("value", "nonfinite", "special"):
+                try:  # a value too odd to diagnose is still just a wrong value
+                    specific = test.diagnose(value, expected, case)
+                except Exception:
+                    specific = None
+            if specific is not None:
+                category = specific
+            elif reject.kind == "value":
+                # name the misconception if the numbers betray it: any recognised one for a
+                # generic case, and a sign error (exactly −expected) whatever the case probes
                 diagnosis = diagnose(value, expected)
-                if diagnosis is not None:
-                    category_message = self.message_for(test, diagnosis)
-            return f"{category_message} ({reject.detail})"
+                if diagnosis in ("base", "reduction") and not self._takes(test, diagnosis):
+                    diagnosis = None  # a telltale ratio names an option only where there is one
+                if case.category in _GENERIC_CATEGORIES or diagnosis == "sign":
+                    category = diagnosis or category
+            return category, f"{self.message_for(test, category)} ({reject.detail})"
         return None
+
+    def _takes(self, test: Test, option: str) -> bool:
+        """Does the tested function have the keyword ``option`` (per its reference)?"""
+        reference = test.reference
+        if reference is None:
+            reference = getattr(importlib.import_module("autograder"), test.function, None)
+        try:
+            return option in inspect.signature(reference).parameters
+        except (TypeError, ValueError):  # no reference, or one without a signature
+            return False
 
     def judge(self, test: Test, outcomes: Sequence) -> Verdict:
         """Score one test cell from one outcome per case (all-or-nothing)."""
@@ -525,11 +575,14 @@ class Battery:
                 f"{test.grade_id}: {len(outcomes)} outcomes for {len(test.cases)} cases"
             )
         reasons: dict[str, str] = {}  # one line per misconception: its first detail wins
+        categories: dict[str, None] = {}  # the failed categories, in case order
         failed = 0
         for case, outcome in zip(test.cases, outcomes, strict=True):
-            reason = self._judge_case(test, case, outcome)
-            if reason is not None:
+            judged = self._judge_case(test, case, outcome)
+            if judged is not None:
+                category, reason = judged
                 failed += 1
+                categories.setdefault(category)
                 reasons.setdefault(reason.rsplit(" (", 1)[0], reason)
         reasons = list(reasons.values())
         n = len(test.cases)
@@ -538,12 +591,12 @@ class Battery:
         lines = [f"{failed} of {n} checks failed:"] + [f"- {r}" for r in reasons[:3]]
         if len(reasons) > 3:
             lines.append(f"- … and {len(reasons) - 3} more kinds of failure")
-        return Verdict(0.0, float(test.points), "\n".join(lines))
+        return Verdict(0.0, float(test.points), "\n".join(lines), tuple(categories))
 
     def run(self, test: Test, func) -> Verdict:
         """Run every case of ``test`` in this process and judge it (no sandbox)."""
         modules = forbidden_in_function(func, self.forbidden_imports)
         if modules:
-            return Verdict(0.0, float(test.points), self.forbidden_message(modules))
+            return Verdict(0.0, float(test.points), self.forbidden_message(modules), ("forbidden",))
         outcomes = [harness.run_case(func, test, case) for case in test.cases]
         return self.judge(test, outcomes)

@@ -69,3 +69,18 @@ DEFAULT_MESSAGES: dict[str, str] = {
 
 #: Shown for an exception in a stub that was never filled in.
 NOT_IMPLEMENTED = "not implemented yet: replace `raise NotImplementedError()` with your code"
+
+#: Failures that are not a case's misconception but how the function failed, as the
+#: instructor's report names them (``Verdict.categories``; the student reads the detail).
+OUTCOME_CATEGORIES: dict[str, str] = {
+    "type": "returned the wrong type: not a float64 numpy array (or a plain number)",
+    "dtype": "returned an array of the wrong dtype (float32, integers or objects)",
+    "not_implemented": NOT_IMPLEMENTED,
+    "raised": "the function raised an exception on valid input",
+    "did_not_finish": "the function did not finish (an endless loop, too slow, or a crash)",
+    "sympy_symbols": (
+        "the SymPy answer could not be evaluated: it is not an expression in the named "
+        "symbols (a stray symbol, or a numpy value)"
+    ),
+    "forbidden": "the function uses a library the assignment does not allow",
+}

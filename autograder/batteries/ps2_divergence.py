@@ -15,6 +15,28 @@ from autograder.batteries.ps1_information import _distributions, _with_zeros
 ASSIGNMENT = "ps2_divergence"
 
 
+def _swapped(function: str):
+    """A ``Test.diagnose`` naming "asymmetry" when the value is the reference with p and q
+    exchanged (the student's formula weights by q): no case order can tell that apart from
+    any other wrong formula, since every case with p ≠ q fails both."""
+
+    def diagnose(value, expected, case) -> str | None:
+        import autograder
+
+        p, q = case.args
+        with np.errstate(all="ignore"):
+            exchanged = getattr(autograder, function)(q, p, **case.kwargs)
+            value = np.asarray(value, dtype=np.float64)
+            same = np.shape(value) == np.shape(exchanged) and np.allclose(
+                value, exchanged, rtol=1e-7, atol=1e-7, equal_nan=True
+            )
+        if same and not np.allclose(exchanged, expected, rtol=1e-7, atol=1e-7, equal_nan=True):
+            return "asymmetry"
+        return None
+
+    return diagnose
+
+
 def _build() -> Battery:
     rng = np.random.default_rng(20260202)
     a = np.array
@@ -50,6 +72,7 @@ def _build() -> Battery:
             Case((near_p, near_q), category="random"),
             Case((a([0.1, 0.1]), a([0.2, 0.3])), category="unnormalised"),
         ],
+        diagnose=_swapped("kl_divergence"),
     )
     kl_axis = Test(
         "test_kl_divergence_axis",
@@ -96,6 +119,7 @@ def _build() -> Battery:
             Case((a([0.2, 0.2]), a([0.3, 0.3])), category="unnormalised"),
             Case(pair((5,)), {"base": 2}, category="base"),
         ],
+        diagnose=_swapped("cross_entropy"),
     )
     ce_axis = Test(
         "test_cross_entropy_axis",

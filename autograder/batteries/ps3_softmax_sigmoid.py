@@ -84,6 +84,8 @@ def _build() -> Battery:
             Case((a([0.0, 0.0]),)),
             Case((z3,)),
             Case((a([1000.0, 1000.0]),), category="overflow"),
+            # a plain batch before the masked one, so a row mix-up is not called a mask problem
+            Case((a([[0.0, 0.0], [1.0, 1.0]]),), category="batch"),
             Case((a([[0.0, 0.0], [0.0, -inf]]),), category="masked"),
             # hidden
             Case((logits(5),), category="random"),
@@ -128,6 +130,9 @@ def _build() -> Battery:
         [
             # visible
             Case((z3,)),
+            # (1000, 999) before (1000, 0): without the max shift exp overflows on both, while
+            # log(softmax) after the shift is exact here and underflows only on the wide gap
+            Case((a([1000.0, 999.0]),), category="overflow"),
             Case((a([1000.0, 0.0]),), category="large_gap"),
             Case((a([[0.0, 0.0], [0.0, 0.0]]),), category="batch"),
             # hidden

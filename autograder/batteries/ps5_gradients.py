@@ -143,9 +143,11 @@ def _softmax_precision_cases():
 
 def _sigmoid_grad_cases():
     hand_x = np.array([0.0, 0.0, np.log(3.0)])
-    hand_t = np.array([0.0, 1.0, 0.25])
+    hand_t = np.array([0.0, 1.0, 0.0])
     return [
         _sum(hand_x, hand_t, category="value"),
+        # a soft target apart, so that rounding t is not called a wrong formula
+        _sum(np.array([np.log(3.0)]), np.array([0.25]), category="soft_target"),
         _sum(np.array([-1000.0, 1000.0]), np.array([1.0, 0.0]), category="overflow"),
         _sum(
             np.array([800.0, -800.0, 1e4, -1e4]),
@@ -209,9 +211,43 @@ def _gradient_case(name: str, x, category: str, **kwargs) -> Case:
     )
 
 
+def _differences(name: str, x: np.ndarray, eps: float, kind: str) -> np.ndarray:
+    """Finite differences of the harness's function ``name`` at ``x`` (``kind``: "forward",
+    "backward" or "central"), computed in the grader to recognise a student's slip."""
+    from autograder.batteries.harness import FUNCTIONS
+
+    f = FUNCTIONS[name]
+    x = np.array(x, dtype=np.float64)
+    grad = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[idx] += eps if kind != "backward" else 0.0
+        down[idx] -= eps if kind != "forward" else 0.0
+        grad[idx] = (f(up) - f(down)) / (2.0 * eps if kind == "central" else eps)
+    return grad
+
+
+def _diagnose_numerical(value, expected, case) -> str | None:
+    """ "central" for forward or backward differences, "eps" for a fixed step of 1e-6 where
+    the case passes another eps: both are recognised by redoing the slip in the grader."""
+    name, x = case.args[0].name, case.args[1]
+    eps = case.kwargs.get("eps", 1e-6)
+    value = np.asarray(value, dtype=np.float64)
+
+    def close(other):
+        return value.shape == other.shape and np.allclose(value, other, rtol=1e-9, atol=1e-12)
+
+    if any(close(_differences(name, x, eps, kind)) for kind in ("forward", "backward")):
+        return "central"
+    if eps != 1e-6 and close(_differences(name, x, 1e-6, "central")):
+        return "eps"
+    return None
+
+
 def _numerical_gradient_cases():
+    x_eps = np.array([0.3, -1.2, 2.0])
     return [
-        _gradient_case("sum_of_squares", [1.0, -2.0, 0.5], "central"),
+        _gradient_case("sum_of_squares", [1.0, -2.0, 0.5], "value"),
         _gradient_case("logsumexp", [0.3, -1.2, 2.0, 0.0], "value"),
         _gradient_case("rosenbrock", [1.2, 0.8, -0.5, 1.0], "central"),
         _gradient_case("sin_product", [[0.1, 1.3, -0.7], [2.0, -1.1, 0.4]], "shape"),
@@ -219,6 +255,14 @@ def _numerical_gradient_cases():
         _gradient_case("sum_of_squares", [0.75, -1.5], "eps", eps=1e-4),
         _gradient_case("sum_of_squares", np.array([1, 2, -3]), "int_input"),
         _gradient_case("sin_product", [0.9], "value"),
+        # a large eps on a curved function: only a gradient that uses the eps it was given
+        # matches these central differences (the exact gradient does not)
+        Case(
+            (FunctionRef("logsumexp"), x_eps),
+            {"eps": 0.5},
+            category="eps",
+            expected=_differences("logsumexp", x_eps, 0.5, "central"),
+        ),
     ]
 
 
@@ -345,6 +389,7 @@ BATTERY = Battery(
             3,
             _numerical_gradient_cases(),
             messages=MESSAGES,
+            diagnose=_diagnose_numerical,
         ),
         _sympy_test(
             "test_sigmoid_derivative_expr",

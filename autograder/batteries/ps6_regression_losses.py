@@ -102,12 +102,14 @@ def _cases(threshold: str | None = None, extra=()):
     """
     cases = [_none(_X1, _T1, "value")]
     if threshold is not None:
+        # the threshold's own cases before the boundary at 2.5: a wrong factor of the
+        # threshold shows at |d| = 2.5 too, and is a threshold mistake, not a boundary one
         cases += [
             _none(_XB, _TB, "boundary"),
-            _none(_XT, _TT, "boundary", **{threshold: 2.5}),
             _none(_X, _T, threshold, **{threshold: 2.5}),
             _none(_X, _T, threshold, **{threshold: 0.3}),
             _none(_XB, _TB, threshold, **{threshold: 2.0}),
+            _none(_XT, _TT, "boundary", **{threshold: 2.5}),
             _none(np.array([1e200, -1e200, 0.5]), np.zeros(3), "huge"),
             _none(np.array([1e200, 3.0]), np.array([-1e200, 0.0]), "huge"),
             Case((_XB, _TB), {threshold: -1.0}, category="raises", expect_error="ValueError"),
@@ -129,6 +131,22 @@ def _cases(threshold: str | None = None, extra=()):
     return cases
 
 
+def _diagnose_kink(value, expected, case) -> str | None:
+    """ "kink" when the value is wrong only where the residual is exactly 0 (a gradient of
+    sign(0) = ±1): the hand-checkable case has such a residual, so case order alone would
+    call it a wrong formula."""
+    x, t = (np.asarray(v, dtype=np.float64) for v in case.args)
+    value = np.asarray(value, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if value.shape != expected.shape or value.shape != np.broadcast(x, t).shape:
+        return None
+    at_kink = np.broadcast_to(x - t, value.shape) == 0
+    close = np.isclose(value, expected, rtol=1e-7, atol=1e-7)
+    if not np.all(np.isfinite(value)):  # NaN at d = 0 is a 0/0 (beta = 0), not a subgradient
+        return None
+    return "kink" if np.any(at_kink) and np.all(close | at_kink) and not np.all(close) else None
+
+
 def _test(function: str, points: float, threshold: str | None = None, extra=()) -> Test:
     return Test(
         grade_id=f"test_{function}",
@@ -136,6 +154,7 @@ def _test(function: str, points: float, threshold: str | None = None, extra=()) 
         points=points,
         cases=_cases(threshold, extra),
         messages=MESSAGES,
+        diagnose=_diagnose_kink if function.endswith("_grad") else None,
     )
 
 

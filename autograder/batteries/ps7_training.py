@@ -95,7 +95,9 @@ def _compare_forward_backward(value, expected, case) -> str | None:
             # fixed wording: shapes of hidden inputs are not shown
             return f"{name} must have shape {name[1:]}.shape"
     if not (np.isfinite(loss) and np.all(np.isfinite(dW)) and np.all(np.isfinite(db))):
-        return "NaN or inf in the result: subtract each row's max logit before exp"
+        # the case's category says why (overflow without the max shift, or log(softmax)
+        # underflowing to log 0): the same symptom has two causes
+        return "NaN or inf in the result"
     ok = [_close(loss, loss_e), _close(dW, dW_e), _close(db, db_e)]
     if all(ok):
         return None
@@ -111,6 +113,36 @@ def _compare_forward_backward(value, expected, case) -> str | None:
         return "db is wrong: db = Σ_n G_n, the column sums of G (was the bias forgotten?)"
     wrong = [name for name, good in zip(("loss", "dW", "db"), ok, strict=True) if not good]
     return f"wrong {', '.join(wrong)}"
+
+
+def _diagnose_forward_backward(value, expected, case) -> str | None:
+    """The misconception behind the slips :func:`_compare_forward_backward` names: a loss or
+    gradients N times too large are a reduction slip, a loss without b or a wrong db alone
+    a bias slip."""
+    reason = _compare_forward_backward(value, expected, case) or ""
+    if "N times too large" in reason or "the sum over the N samples" in reason:
+        return "reduction"
+    if "ignores the bias" in reason or reason.startswith("db is wrong"):
+        return "bias"
+    return None
+
+
+def _diagnose_predict(value, expected, case) -> str | None:
+    """ "bias" when the classes are those of X @ W alone (b left out of the logits)."""
+    W, _, X = case.args
+    without_b = np.argmax(X @ W, axis=1)
+    value = np.asarray(value)
+    if value.shape == without_b.shape and np.array_equal(value, without_b):
+        return "bias"
+    return None
+
+
+def _diagnose_train(value, expected, case) -> str | None:
+    """ "bias" when train returned a bias still at its zero start (b never updated)."""
+    W, b = value
+    if type(b) is np.ndarray and np.all(b == 0) and np.any(np.asarray(W) != 0):
+        return "bias"
+    return None
 
 
 def _compare_accuracy(value, expected, case) -> str | None:
@@ -177,6 +209,19 @@ def _forward_backward_cases(X_digits, y_digits):
         Case((W1, np.array([5.0, -3.0, 0.5]), X1, y1), category="bias"),
         Case((np.zeros((4, 3)), np.array([2.0, 0.0, -1.0]), X1, y1), category="bias"),
         Case((W1, b1, X1[:1], y1[:1]), category="reduction"),
+        # logits (1000, 999, 0) for class 0: overflow without the max shift, while
+        # log(softmax) after the shift is exact (the label's probability does not underflow)
+        Case(
+            (np.array([[1000.0, 999.0, 0.0]]), np.zeros(3), np.ones((1, 1)), np.array([0])),
+            category="overflow",
+        ),
+        # logits (0, -800) for class 1: nothing overflows, but log(softmax) underflows to
+        # log 0 = -inf even after the max shift; the log-sum-exp form is exact
+        Case(
+            (np.array([[0.0, -800.0]]), np.zeros(2), np.ones((1, 1)), np.array([1])),
+            category="large_gap",
+        ),
+        # large random weights: both slips fail here, after the two cases that tell them apart
         Case((W1 * 1000.0, b1, X1, y1), category="overflow"),
         Case((Wd, bd, X_digits[:100], y_digits[:100]), category="random"),
     ]
@@ -222,6 +267,7 @@ def _battery() -> Battery:
                 reference=_ref_forward_backward,
                 compare=_compare_forward_backward,
                 messages=MESSAGES,
+                diagnose=_diagnose_forward_backward,
             ),
             Test(
                 "test_predict",
@@ -230,6 +276,7 @@ def _battery() -> Battery:
                 _predict_cases(X_tr),
                 reference=_ref_predict,
                 messages=MESSAGES,
+                diagnose=_diagnose_predict,
             ),
             Test(
                 "test_train",
@@ -238,6 +285,7 @@ def _battery() -> Battery:
                 _train_cases(X_tr, y_tr, X_te, y_te),
                 compare=_compare_accuracy,
                 messages=MESSAGES,
+                diagnose=_diagnose_train,
             ),
         ],
         # numpy only; scikit-learn (in DEFAULT_FORBIDDEN) would train the model for them.

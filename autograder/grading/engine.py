@@ -101,7 +101,7 @@ def _timestamp(folder: Path) -> tuple[dt.datetime | None, str | None]:
     parsed defensively, since it can be garbage, not UTF-8, or a year such as 1 or 9999.
     """
     try:
-        raw = notebook.read_regular_file(folder, "timestamp.txt", MAX_TIMESTAMP_BYTES)
+        raw = notebook.read_regular_file(folder, notebook.TIMESTAMP_FILE, MAX_TIMESTAMP_BYTES)
     except notebook.Missing:  # pragma: no cover - the folder was just opened
         return None, None
     except notebook.Ungradable as exc:
@@ -211,13 +211,20 @@ def grade_one(
     for test in battery.tests:
         if test.function in forbidden:
             verdict = Verdict(
-                0.0, float(test.points), battery.forbidden_message(forbidden[test.function])
+                0.0,
+                float(test.points),
+                battery.forbidden_message(forbidden[test.function]),
+                ("forbidden",),
             )
         else:
             verdict = battery.judge(test, run.outcomes[test.grade_id])
         result.tests.append(
             CellResult(
-                test.grade_id, float(verdict.score), float(verdict.max_score), verdict.message
+                test.grade_id,
+                float(verdict.score),
+                float(verdict.max_score),
+                verdict.message,
+                list(verdict.categories),  # for `report`: what the class got wrong
             )
         )
     return outcome
@@ -331,41 +338,56 @@ def grade_assignment(
 
 
 def _finish(course: Path, gb, outcome: Outcome, source: dict | None) -> None:
-    """Record one outcome, write its feedback and autograded copy: each step on its own,
-    so that a failure is that student's error line and the batch goes on."""
+    """Record one outcome, then write its autograded copy and its feedback page: each step
+    on its own, so that a failure is that student's error line and the batch goes on.
+
+    The copy for nbgrader's formgrader is built first, since the written answers it holds
+    are recorded with the result (a changed answer loses a stale manual grade); it is
+    written for crashed and timed-out submissions too. The feedback page is rebuilt from the
+    gradebook, so after a failed regrade it shows the result that was kept.
+    """
     r = outcome.result
+    copy = None
+    if outcome.notebook:
+        try:
+            copy = autograded_copy(outcome.notebook, source, r)
+        except Exception as exc:
+            outcome.errors.append(f"autograded copy not built ({exc.__class__.__name__})")
     try:
-        action = gradebook.record(gb, r)
+        answers = gradebook.written_answers(copy)
+        action = gradebook.record(gb, r, answers, outcome.cell_errors)
     except Exception as exc:
         action = f"NOT RECORDED: {exc.__class__.__name__}: {shorten(printable(str(exc)), 200)}"
     outcome.action = action
     if action == "kept earlier":
         r.notes.append("an earlier graded result was kept (this attempt failed)")
-    if r.status != "missing":
+    if action == "recorded" and copy is not None:
         try:
-            feedback.write(course, r, outcome.cell_errors)
-        except Exception as exc:
-            outcome.errors.append(f"feedback not written ({exc.__class__.__name__})")
-    if action == "recorded" and r.status == "graded" and outcome.notebook:
-        try:
-            _write_autograded(course, r, outcome.notebook, source)
+            _write_autograded(course, r, copy)
         except Exception as exc:
             outcome.errors.append(f"autograded copy not written ({exc.__class__.__name__})")
+    if action in ("recorded", "kept earlier") and r.status != "missing":
+        try:
+            feedback.write_from_gradebook(gb, course, r.assignment, r.student)
+        except Exception as exc:
+            outcome.errors.append(f"feedback not written ({exc.__class__.__name__})")
 
 
-def _write_autograded(course: Path, result: Result, nb: dict, source: dict | None) -> None:
+def _write_autograded(course: Path, result: Result, copy: dict) -> None:
     """Keep the graded notebook where nbgrader's formgrader looks for it
     (``autograded/<student>/<a>/<a>.ipynb``), for the manual grading of written answers.
 
-    What is written is :func:`autograded_copy`, never the submission as read.
+    What is written is :func:`autograded_copy`, never the submission as read. It is written
+    for crashed and timed-out submissions too (their tests show why they scored 0), so that
+    their written answers can still be graded by hand.
     """
     folder = course / "autograded" / result.student / result.assignment
     folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(autograded_copy(nb, source), indent=1, ensure_ascii=False)
+    text = json.dumps(copy, indent=1, ensure_ascii=False)
     (folder / f"{result.assignment}.ipynb").write_text(text, encoding="utf-8")
 
 
-def autograded_copy(submitted: dict, source: dict | None) -> dict:
+def autograded_copy(submitted: dict, source: dict | None, result: Result | None = None) -> dict:
     """The notebook the instructor sees in nbgrader's formgrader, built like nbgrader's own
     ``autograde`` (OverwriteCells, ClearOutput) but stricter, since the page renders as HTML
     in the instructor's browser and nothing in a submission is trusted:
@@ -384,7 +406,11 @@ def autograded_copy(submitted: dict, source: dict | None) -> dict:
       is dropped: the grader never ran it; other cells are kept without nbgrader metadata;
     - in the student's Markdown (and raw cells, written as Markdown) a space is put after each
       ``<`` that could open an HTML tag, so no raw HTML reaches the page (the formgrader's
-      template does not sanitise Markdown); the text reads the same and TeX ignores spaces.
+      template does not sanitise Markdown); the text reads the same and TeX ignores spaces;
+    - with ``result``, each test cell the grader judged gets one output, the grader's verdict
+      (``sandboxed grader: 0 / 2`` and the message, on stderr when points were lost), so the
+      formgrader shows why a cell scored what it did. The messages are the batteries' own
+      text (no student text, no hidden input).
     """
     source = source if isinstance(source, dict) else {}
     linked: dict[str, dict] = {}  # grade_id -> the source's cell (first occurrence)
@@ -425,6 +451,11 @@ def autograded_copy(submitted: dict, source: dict | None) -> dict:
                 anchor += 1
             out.insert(anchor, (gid, _rebuilt(missing, trusted=True)))
         between = set()
+    if result is not None:
+        verdicts = {t.grade_id: t for t in result.tests}
+        for gid, cell in out:
+            if gid in verdicts and cell["cell_type"] == "code":
+                cell["outputs"] = [_verdict_output(verdicts[gid])]
     meta = source.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
     return {
@@ -433,6 +464,14 @@ def autograded_copy(submitted: dict, source: dict | None) -> dict:
         "nbformat": 4,
         "nbformat_minor": 4,
     }
+
+
+def _verdict_output(verdict: CellResult) -> dict:
+    """The stream output that shows the grader's verdict on a test cell in the formgrader."""
+    lost = verdict.score < verdict.max_score
+    text = f"sandboxed grader: {verdict.score:g} / {verdict.max_score:g}"
+    text += f"\n{verdict.message}\n" if verdict.message else "\n"
+    return {"output_type": "stream", "name": "stderr" if lost else "stdout", "text": text}
 
 
 def _cells(nb: dict) -> list[dict]:

@@ -6,6 +6,13 @@ read them unchanged. What nbgrader's schema has no place for (the grading status
 reason, the feedback messages) lives in one extra table, ``autograder_result``, in the same
 database and the same transaction; nbgrader ignores tables it does not know.
 
+That table is also the grader's own record of what it wrote: the score of every test cell
+(``tests``) and a SHA-256 of every manually graded answer (``answers``). Export and feedback
+compare the gradebook with it (:func:`entries`), so a score that something else wrote
+(nbgrader's own ``autograde``, an edit of the database) is flagged and never exported as
+the grader's, and a written answer whose text changed on a regrade loses its stale manual
+grade and is flagged for manual grading again.
+
 Regrade rule: a run whose status is not ``graded`` (timeout, crashed, ungradable) never
 replaces an earlier graded result; it is recorded as the *last attempt* beside it.
 """
@@ -13,6 +20,7 @@ replaces an earlier graded result; it is recorded as the *last attempt* beside i
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import importlib.util
 import json
 import re
@@ -41,7 +49,14 @@ RESULTS = sa.Table(
     sa.Column("last_attempt_status", sa.String(16)),
     sa.Column("last_attempt_reason", sa.Text),
     sa.Column("last_attempt_at", sa.DateTime),
+    # added later (see _add_missing_columns): what the feedback page needs to be rebuilt
+    sa.Column("notes", sa.Text),  # JSON list of the grader's notes on the submission
+    sa.Column("cell_errors", sa.Text),  # JSON list of {"cell": int, "error": exception name}
+    sa.Column("answers", sa.Text),  # JSON {grade_id: sha256 of the manually graded answer}
 )
+
+#: Columns added to ``autograder_result`` after its first release, with their SQL type.
+_LATER_COLUMNS = ("notes", "cell_errors", "answers")
 
 
 @dataclass
@@ -52,6 +67,8 @@ class CellResult:
     score: float
     max_score: float
     message: str
+    #: the failed misconceptions in case order (``Verdict.categories``), read by `report`
+    categories: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -149,8 +166,11 @@ def alembic_head(api) -> str:
     return heads[0]
 
 
-def open_gradebook(course: Path):
-    """Open (creating if needed) the course's nbgrader gradebook and our results table."""
+def open_gradebook(course: Path, db_url: str | None = None):
+    """Open (creating if needed) the course's nbgrader gradebook and our results table.
+
+    ``db_url`` (the CLI's ``--db``) overrides the course config's ``db_url``.
+    """
     api = import_nbgrader_api()
     if not getattr(api.get_alembic_version, "__wrapped__", None):
         original = api.get_alembic_version
@@ -161,10 +181,22 @@ def open_gradebook(course: Path):
 
         get_alembic_version.__wrapped__ = original
         api.get_alembic_version = get_alembic_version
-    db_url, course_id = course_settings(course)
+    config_url, course_id = course_settings(course)
+    db_url = db_url or config_url
     gb = api.Gradebook(db_url, course_id=course_id)
     _metadata.create_all(gb.engine)
+    _add_missing_columns(gb.engine)
     return gb
+
+
+def _add_missing_columns(engine) -> None:
+    """Add the columns of ``autograder_result`` that a gradebook written by an older version
+    of the grader lacks (``create_all`` creates missing tables, never missing columns)."""
+    have = {c["name"] for c in sa.inspect(engine).get_columns(RESULTS.name)}
+    with engine.begin() as conn:
+        for name in _LATER_COLUMNS:
+            if name not in have:
+                conn.execute(sa.text(f"ALTER TABLE {RESULTS.name} ADD COLUMN {name} TEXT"))
 
 
 def ensure_assignment(gb, assignment: str, battery, source_nb: dict | None) -> None:
@@ -248,12 +280,55 @@ def _submitted_notebook(gb, assignment: str, student: str, timestamp):
     return sub
 
 
-def record(gb, result: Result) -> str:
+def answer_digest(text: str) -> str:
+    """SHA-256 (hex) of a written answer's text, by which a regrade sees that it changed."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def written_answers(nb: dict | None) -> dict[str, str] | None:
+    """``grade_id -> text`` of the manually graded answers (nbgrader ``grade`` and
+    ``solution``) of an autograded copy, or ``None`` when there is no notebook."""
+    if not isinstance(nb, dict):
+        return None
+    out = {}
+    for cell in nb.get("cells", []):
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        gid = meta.get("grade_id")
+        if meta.get("grade") and meta.get("solution") and isinstance(gid, str):
+            source = cell.get("source", "")
+            out.setdefault(gid, "".join(source) if isinstance(source, list) else str(source))
+    return out
+
+
+def _safe_cell_errors(cell_errors: list[dict] | None) -> list[dict]:
+    """Only what may be shown: a real cell number and the name of a built-in exception."""
+    from autograder.batteries.core import exception_name
+
+    out = []
+    for err in (cell_errors or [])[:20]:
+        number = err.get("cell") if isinstance(err, dict) else None
+        if type(number) is int:  # the sandbox's text is untrusted: numbers and names only
+            out.append({"cell": number, "error": exception_name(str(err.get("error")))})
+    return out
+
+
+def record(
+    gb,
+    result: Result,
+    answers: dict[str, str] | None = None,
+    cell_errors: list[dict] | None = None,
+) -> str:
     """Store ``result`` in one transaction; return what happened ("recorded" / "kept earlier").
 
     Graded results set each test cell's ``auto_score``. Any other status sets zeros only
     when there is no earlier graded result, so that a crashing resubmission cannot erase a
     grade; the attempt itself is always recorded.
+
+    ``answers`` (``grade_id -> text`` of the manually graded answers, see
+    :func:`written_answers`) are digested: an answer whose text differs from the one graded
+    by hand before loses that manual score and needs manual grading again (a note says so);
+    an ungraded one keeps ``needs_manual_grade``. ``cell_errors`` are kept (cell numbers and
+    exception names only) for the feedback page.
     """
     db = gb.db
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -281,6 +356,8 @@ def record(gb, result: Result) -> str:
             )
             db.commit()
             return "kept earlier"
+        old_digests = _json(row.answers, {}) if row is not None else {}
+        digests = dict(old_digests)
         if result.status == "missing":  # a known student; nbgrader counts the work as 0
             api = import_nbgrader_api()
             if db.get(api.Student, result.student) is None:
@@ -291,9 +368,22 @@ def record(gb, result: Result) -> str:
             scores = {t.grade_id: t.score if graded else 0.0 for t in result.tests}
             for snb in sub.notebooks:
                 for grade in snb.grades:
-                    if grade.cell.name in scores:
-                        grade.auto_score = scores[grade.cell.name]
+                    name = grade.cell.name
+                    if name in scores:
+                        grade.auto_score = scores[name]
                         grade.needs_manual_grade = False
+                    elif answers is not None and name in answers:
+                        digests[name] = answer_digest(answers[name])
+                        changed = name in old_digests and old_digests[name] != digests[name]
+                        if changed and grade.manual_score is not None:
+                            grade.manual_score = None
+                            grade.needs_manual_grade = True
+                            result.notes.append(
+                                f"the written answer {name} changed since it was graded by "
+                                "hand: its manual grade was cleared for grading again"
+                            )
+                        elif grade.manual_score is None:
+                            grade.needs_manual_grade = True
         values = {
             "status": result.status,
             "reason": result.reason or "; ".join(result.notes),
@@ -304,6 +394,9 @@ def record(gb, result: Result) -> str:
             "last_attempt_status": result.status,
             "last_attempt_reason": result.reason,
             "last_attempt_at": now,
+            "notes": json.dumps(result.notes),
+            "cell_errors": json.dumps(_safe_cell_errors(cell_errors)),
+            "answers": json.dumps(digests),
         }
         if row is None:
             db.execute(RESULTS.insert().values(**key, **values))
@@ -323,15 +416,129 @@ def record(gb, result: Result) -> str:
     return "recorded"
 
 
-def stored_results(gb) -> list[dict]:
-    """Every row of ``autograder_result`` as a dict (tests decoded)."""
-    rows = gb.db.execute(sa.select(RESULTS)).mappings().all()
+def _json(text, default):
+    """``json.loads(text)``, or ``default`` when the column is empty or not JSON."""
+    if not text:
+        return default
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return default
+    return value if isinstance(value, type(default)) else default
+
+
+def stored_results(gb, assignment: str | None = None, student: str | None = None) -> list[dict]:
+    """Rows of ``autograder_result`` as dicts (JSON columns decoded), optionally only those
+    of one assignment and/or one student."""
+    query = sa.select(RESULTS)
+    if assignment is not None:
+        query = query.where(RESULTS.c.assignment == assignment)
+    if student is not None:
+        query = query.where(RESULTS.c.student_id == student)
     out = []
-    for row in rows:
+    for row in gb.db.execute(query).mappings().all():
         item = dict(row)
-        try:
-            item["tests"] = json.loads(item["tests"])
-        except ValueError:
-            item["tests"] = []
+        item["tests"] = _json(item["tests"], [])
+        item["notes"] = _json(item.get("notes"), [])
+        item["cell_errors"] = _json(item.get("cell_errors"), [])
+        item["answers"] = _json(item.get("answers"), {})
         out.append(item)
     return out
+
+
+@dataclass
+class Entry:
+    """One graded cell of a submission as export and feedback show it.
+
+    ``kind`` is ``"auto"`` (a test cell, scored by the sandboxed grader) or ``"manual"``
+    (a written answer or other manually graded cell). ``score`` is what counts: for a test
+    cell the score the grader wrote, unless the instructor overrode it by hand in the
+    formgrader; for a manual cell the manual score (0 while ``pending``). ``flag`` says why
+    the gradebook disagrees with what the grader wrote (empty when it agrees).
+    """
+
+    grade_id: str
+    kind: str
+    score: float
+    max_score: float
+    pending: bool
+    message: str = ""
+    comment: str = ""
+    flag: str = ""
+
+
+def _grades_by_cell(sub) -> tuple[dict, dict]:
+    """``grade_id -> Grade`` and ``grade_id -> Comment`` of a submission (first notebook wins)."""
+    grades, comments = {}, {}
+    if sub is not None:
+        for nb in sub.notebooks:
+            for grade in nb.grades:
+                grades.setdefault(grade.cell.name, grade)
+            for comment in nb.comments:
+                comments.setdefault(comment.cell.name, comment)
+    return grades, comments
+
+
+def entries(row: dict | None, sub, assignment) -> list[Entry]:
+    """The graded cells of one submission: the grader's tests first (in the battery's
+    order), then the manually graded cells (by name).
+
+    ``row`` is the submission's :func:`stored_results` row (``None`` if the grader never
+    recorded one), ``sub`` nbgrader's ``SubmittedAssignment`` (``None`` if missing) and
+    ``assignment`` nbgrader's ``Assignment``. A test cell whose ``auto_score`` in the
+    gradebook is not the score the grader wrote is flagged; the grader's score counts.
+    """
+    grades, comments = _grades_by_cell(sub)
+    out: list[Entry] = []
+    graded = row is not None and row["status"] == "graded"
+    written = {}
+    for t in (row or {}).get("tests", []):
+        written[t["grade_id"]] = float(t["score"]) if graded else 0.0
+        grade = grades.get(t["grade_id"])
+        score, flag = written[t["grade_id"]], ""
+        if grade is not None:
+            auto = grade.auto_score
+            if auto is None or abs(float(auto) - score) > 1e-9:
+                flag = (
+                    f"{t['grade_id']}: the gradebook holds {auto} but the sandboxed grader "
+                    f"wrote {score:g} (was nbgrader's autograde run?); {score:g} is used"
+                )
+            if grade.manual_score is not None:  # the instructor's override in formgrader
+                score = float(grade.manual_score) + float(grade.extra_credit or 0.0)
+        max_score = float(t["max_score"])
+        out.append(Entry(t["grade_id"], "auto", score, max_score, False, t["message"], flag=flag))
+    for nb in sorted(assignment.notebooks, key=lambda n: n.name):
+        # nbgrader keeps no cell position; sorting by name gives every database one order
+        answers = {c.name for c in nb.solution_cells}  # a graded answer: grade + solution
+        for cell in sorted(nb.grade_cells, key=lambda c: c.name):
+            if cell.name in written:
+                continue
+            grade = grades.get(cell.name)
+            if cell.name not in answers:  # a test cell the grader has not scored: 0
+                auto = None if grade is None else grade.auto_score
+                flag = "" if auto is None else f"{cell.name}: scored {auto} by something else"
+                max_score = float(cell.max_score or 0.0)
+                out.append(Entry(cell.name, "auto", 0.0, max_score, False, "not graded", flag=flag))
+                continue
+            comment = comments.get(cell.name)
+            manual = None if grade is None else grade.manual_score
+            score = 0.0 if manual is None else float(manual) + float(grade.extra_credit or 0.0)
+            out.append(
+                Entry(
+                    cell.name,
+                    "manual",
+                    score,
+                    float(cell.max_score or 0.0),
+                    manual is None,
+                    "awaiting manual grading" if manual is None else "graded by hand",
+                    (comment.manual_comment or "") if comment is not None else "",
+                )
+            )
+    return out
+
+
+def comments_on_answers(sub) -> dict[str, str]:
+    """``grade_id -> instructor's comment`` on the answer cells (code included) of a
+    submission, for the feedback page."""
+    _, comments = _grades_by_cell(sub)
+    return {name: c.manual_comment for name, c in comments.items() if c.manual_comment}

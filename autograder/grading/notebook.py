@@ -3,7 +3,8 @@
 The rules (also printed in docs/instructor.md and reported in every student's feedback):
 
 1. Only ``*.ipynb`` files directly in ``submitted/<student>/<assignment>/`` are read; any
-   other file (a ``numpy.py`` next to the notebook, data, checkpoints) is ignored and listed.
+   other file (a ``numpy.py`` next to the notebook, data, checkpoints) is ignored and listed,
+   except nbgrader's ``timestamp.txt``, which the grader reads as the submission time.
    Only *regular* files are read, never through a link: a symbolic link, a hard link (a
    file with more than one name, which may be a file outside the submission), a FIFO, a
    device or a socket named ``*.ipynb`` is refused and named. The folders on the way
@@ -241,13 +242,20 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 20} more" if len(names) > 20 else "")
 
 
+#: nbgrader's submission-time file beside the notebook (read by the engine).
+TIMESTAMP_FILE = "timestamp.txt"
+
+
 def find_notebook(folder: Path, assignment: str) -> tuple[Path, list[str]]:
     """Apply rules 1–2: return the notebook to grade and notes about the folder."""
     notes = []
     entries = _entries(folder)
     notebooks = [n for n, kind in entries if n.endswith(".ipynb") and kind is None]
     refused = {n: kind for n, kind in entries if n.endswith(".ipynb") and kind is not None}
-    extras = [n for n, _ in entries if n not in notebooks and n not in refused]
+    # timestamp.txt is not ignored: the engine stores it as the submission time
+    extras = [
+        n for n, _ in entries if n not in notebooks and n not in refused and n != TIMESTAMP_FILE
+    ]
     if extras:
         notes.append("ignored files (only the notebook is graded): " + _names(extras))
     if refused:

@@ -113,11 +113,14 @@ def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 
 def export_json(course: Path) -> dict[str, dict]:
-    """The JSON export of ``course`` keyed by student."""
+    """The JSON export of ``course`` keyed by student, ``tests`` holding only the grader's
+    test cells (``kind`` "auto"; the written answers are checked in test_export_formats.py)."""
     proc = run_cli("export", "--course", str(course), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     return {
-        row["student"]: row for row in json.loads(proc.stdout) if row["assignment"] == ASSIGNMENT
+        row["student"]: dict(row, tests=[t for t in row["tests"] if t["kind"] == "auto"])
+        for row in json.loads(proc.stdout)
+        if row["assignment"] == ASSIGNMENT
     }
 
 

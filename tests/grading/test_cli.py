@@ -145,7 +145,7 @@ def test_export_json_format(regraded):
         assert set(row) == keys
         assert row["status"] in ("graded", "ungradable", "missing")
         for t in row["tests"]:
-            assert set(t) == {"grade_id", "score", "max_score", "message"}
+            assert set(t) == {"grade_id", "kind", "pending", "score", "max_score", "message"}
 
 
 def test_degraded_sandbox_is_reported(tmp_path):

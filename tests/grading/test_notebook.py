@@ -36,6 +36,15 @@ def test_expected_name_wins_and_others_are_reported(tmp_path):
     assert any("scratch.ipynb" in n for n in notes) and any("numpy.py" in n for n in notes)
 
 
+def test_timestamp_is_not_listed_as_ignored(tmp_path):
+    """Is nbgrader's timestamp.txt, which the grader reads, kept off the ignored-files note?"""
+    _write(tmp_path, "ps1.ipynb", _nb(_code("x = 1")))
+    _write(tmp_path, "timestamp.txt", b"2026-11-21 20:00:00.000000 UTC")
+    _write(tmp_path, "data.csv", b"1,2")
+    _, notes = notebook.find_notebook(tmp_path, "ps1")
+    assert notes == ["ignored files (only the notebook is graded): data.csv"]
+
+
 def test_single_renamed_notebook_is_graded(tmp_path):
     """Is a lone notebook with another name graded, the rename reported?"""
     _write(tmp_path, "ps1 (1).ipynb", _nb(_code("x = 1")))
