@@ -135,6 +135,220 @@ def _smoothed_reference(logits, target, *, label_smoothing=0.1, reduction="mean"
     )
 
 
+# --------------------------------------------------------------------------------------
+# Recognising a slip from the numbers (Test.diagnose)
+#
+# Each misconception of this problem set is a definite alternative formula. When a case
+# fails, the grader recomputes the known alternatives on that case's inputs; if the
+# student's value is one of them, the message names that slip, whatever case caught it
+# first (a hinge that counts the true class fails every case, the first included).
+
+
+def _same(value, other) -> bool:
+    value, other = np.asarray(value, dtype=np.float64), np.asarray(other, dtype=np.float64)
+    return value.shape == other.shape and np.allclose(
+        value, other, rtol=1e-7, atol=1e-7, equal_nan=True
+    )
+
+
+def _recognise(value, expected, variants, case=None) -> str | None:
+    """The category of the first alternative that ``value`` reproduces (and the right
+    answer does not), computed lazily; ``None`` if none does. The case's own category is
+    tried first: on a small case two slips can give the same number, and then the one the
+    case was built to show is the better guess."""
+    if case is not None:
+        variants = sorted(variants, key=lambda item: item[0] != case.category)
+    for category, compute in variants:
+        try:
+            with np.errstate(all="ignore"):
+                alternative = compute()
+        except Exception:  # an alternative that does not apply to this case
+            continue
+        if _same(value, alternative) and not _same(expected, alternative):
+            return category
+    return None
+
+
+def _reduced(per, reduction):
+    if reduction == "mean":
+        return np.mean(per)
+    if reduction == "sum":
+        return np.sum(per)
+    return per
+
+
+def _focal_parts(x, t):
+    """1 − p_t and the binary cross-entropy, from the logits (trusted, grader-side)."""
+    x, t = np.asarray(x, dtype=np.float64), np.asarray(t, dtype=np.float64)
+    sp_pos, sp_neg = np.logaddexp(0.0, x), np.logaddexp(0.0, -x)
+    q = np.exp(-sp_neg) * (1 - t) + np.exp(-sp_pos) * t
+    return t, q, t * sp_neg + (1 - t) * sp_pos
+
+
+def _diagnose_focal(value, expected, case) -> str | None:
+    from autograder import focal_loss
+
+    x, t = case.args
+    alpha = case.kwargs.get("alpha", 0.25)
+    gamma = case.kwargs.get("gamma", 2.0)
+    reduction = case.kwargs.get("reduction", "none")
+    tt, q, bce = _focal_parts(x, t)
+    alpha_t = 1.0 if alpha < 0 else alpha * tt + (1 - alpha) * (1 - tt)
+
+    def focal(factor=q, weight=alpha_t, how=reduction):
+        return _reduced(weight * factor**gamma * bce, how)
+
+    variants = [
+        ("focusing", lambda: focal(factor=1 - q)),
+        ("alpha_t", lambda: focal(weight=alpha if alpha >= 0 else 1.0)),
+        ("no_weighting", lambda: focal(weight=alpha * tt + (1 - alpha) * (1 - tt))),
+        ("soft", lambda: focal_loss(x, np.round(t), **case.kwargs)),
+    ]
+    if "reduction" not in case.kwargs:  # the default is torchvision's "none"
+        variants.append(("reduction", lambda: focal(how="mean")))
+    return _recognise(value, expected, variants, case)
+
+
+def _diagnose_focal_grad(value, expected, case) -> str | None:
+    from autograder import focal_loss_grad
+
+    x, t = case.args
+    alpha = case.kwargs.get("alpha", 0.25)
+    gamma = case.kwargs.get("gamma", 2.0)
+    reduction = case.kwargs.get("reduction", "none")
+    tt, q, _ = _focal_parts(x, t)
+    alpha_t = 1.0 if alpha < 0 else alpha * tt + (1 - alpha) * (1 - tt)
+    scale = 1.0 / tt.size if reduction == "mean" else 1.0
+    plain = focal_loss_grad(x, t, alpha=-1.0, gamma=gamma, reduction=reduction)
+    sig_minus_t = np.exp(-np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))) - tt
+    return _recognise(
+        value,
+        expected,
+        [
+            ("focusing_grad", lambda: alpha_t * q**gamma * sig_minus_t * scale),
+            ("alpha_t", lambda: (alpha if alpha >= 0 else 1.0) * plain),
+            ("no_weighting", lambda: (alpha * tt + (1 - alpha) * (1 - tt)) * plain),
+            ("soft", lambda: focal_loss_grad(x, np.round(t), **case.kwargs)),
+        ],
+        case,
+    )
+
+
+def _diagnose_smoothed(value, expected, case) -> str | None:
+    from autograder import log_softmax
+
+    z, y = case.args
+    eps = case.kwargs.get("label_smoothing", 0.1)
+    reduction = case.kwargs.get("reduction", "mean")
+    log_p = log_softmax(np.asarray(z, dtype=np.float64))
+    c = log_p.shape[1]
+    onehot = np.eye(c)[np.asarray(y)]
+
+    def against(target):
+        return _reduced(-np.sum(target * log_p, axis=1), reduction)
+
+    return _recognise(
+        value,
+        expected,
+        [
+            ("smoothing", lambda: against((1 - eps) * onehot + eps / (c - 1) * (1 - onehot))),
+            ("smoothing", lambda: against(onehot + eps / c)),
+            ("smoothing", lambda: against((1 - eps) * onehot)),
+        ],
+        case,
+    )
+
+
+def _diagnose_margin(value, expected, case) -> str | None:
+    x, y = (np.asarray(a) for a in case.args)
+    x = x.astype(np.float64)
+    p = case.kwargs.get("p", 1)
+    margin = case.kwargs.get("margin", 1.0)
+    weight = case.kwargs.get("weight")
+    reduction = case.kwargs.get("reduction", "mean")
+    n, c = x.shape
+    rows = np.arange(n)
+    w = np.ones(c) if weight is None else np.asarray(weight, dtype=np.float64)
+
+    def hinges(m=margin, power=p, inside=None):
+        z = m - x[rows, y][:, None] + x
+        if inside is not None:
+            z = inside[:, None] * z
+        h = np.maximum(z, 0.0) ** power
+        h[rows, y] = 0.0
+        return h
+
+    def per(h, scale=True, weighted=True):
+        out = h.sum(axis=1) / (c if scale else 1)
+        return w[y] * out if weighted else out
+
+    def reduced(values, by_weights=False):
+        if reduction == "mean" and by_weights:
+            return np.sum(values) / np.sum(w[y])
+        return _reduced(values, reduction)
+
+    return _recognise(
+        value,
+        expected,
+        [
+            ("true_class", lambda: reduced(per(hinges()) + w[y] * max(margin, 0.0) ** p / c)),
+            ("classes", lambda: reduced(per(hinges(), scale=False))),
+            ("sum", lambda: reduced(w[y] * hinges().max(axis=1) / c)),
+            ("sum", lambda: reduced(w[y] * hinges().max(axis=1))),
+            ("margin", lambda: reduced(per(hinges(m=1.0)))),
+            ("squared", lambda: reduced(per(hinges(power=1)))),
+            ("weight", lambda: reduced(per(hinges(inside=w[y]), weighted=False))),
+            ("weight", lambda: reduced(per(hinges(), weighted=False))),
+            ("weight_mean", lambda: reduced(per(hinges()), by_weights=True)),
+        ],
+        case,
+    )
+
+
+def _ece_variant(
+    probs, target, n_bins, *, conf=None, weighted=True, closed_left=False, per_bin=False
+):
+    p = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(target)
+    correct = (p.argmax(axis=1) == y).astype(np.float64)
+    conf = p.max(axis=1) if conf is None else conf
+    if closed_left:
+        b = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    else:
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        b = np.clip(np.searchsorted(edges, conf, side="left") - 1, 0, n_bins - 1)
+    gaps, shares = [], []
+    for k in range(n_bins):
+        inside = b == k
+        if inside.any():
+            gaps.append(abs(correct[inside].mean() - conf[inside].mean()))
+            shares.append(inside.mean())
+    if per_bin:  # every bin, empty ones included, weighted 1/n_bins
+        return float(np.sum(gaps) / n_bins)
+    return float(np.dot(shares, gaps)) if weighted else float(np.mean(gaps))
+
+
+def _diagnose_ece(value, expected, case) -> str | None:
+    probs, target = case.args
+    n_bins = case.kwargs.get("n_bins", 15)
+    if np.isnan(np.asarray(value, dtype=np.float64)).any():
+        return "empty"  # NaN: an empty bin's mean was used
+    p = np.asarray(probs, dtype=np.float64)
+    true_prob = p[np.arange(len(p)), np.asarray(target)]
+    return _recognise(
+        value,
+        expected,
+        [
+            ("confidence", lambda: _ece_variant(probs, target, n_bins, conf=true_prob)),
+            ("weighting", lambda: _ece_variant(probs, target, n_bins, weighted=False)),
+            ("weighting", lambda: _ece_variant(probs, target, n_bins, per_bin=True)),
+            ("edges", lambda: _ece_variant(probs, target, n_bins, closed_left=True)),
+            ("n_bins", lambda: _ece_variant(probs, target, 15)),
+        ],
+        case,
+    )
+
+
 def _build() -> Battery:
     rng = np.random.default_rng(20261202)
     a = np.array
@@ -181,7 +395,14 @@ def _build() -> Battery:
             Case((x4, t4), category="reduction"),  # the default: torchvision's "none"
         ]
 
-    focal = Test("test_focal_loss", "focal_loss", 3, focal_cases(), messages=FOCAL_MESSAGES)
+    focal = Test(
+        "test_focal_loss",
+        "focal_loss",
+        3,
+        focal_cases(),
+        messages=FOCAL_MESSAGES,
+        diagnose=_diagnose_focal,
+    )
     focal_stable = Test(
         "test_focal_loss_stable",
         "focal_loss",
@@ -213,6 +434,7 @@ def _build() -> Battery:
             Case((a([1000.0, -1000.0, 30.0]), a([0.0, 1.0, 1.0])), category="overflow"),
         ],
         messages=FOCAL_MESSAGES,
+        diagnose=_diagnose_focal_grad,
     )
     z23 = a([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
     smoothed = Test(
@@ -245,6 +467,7 @@ def _build() -> Battery:
             ),
         ],
         reference=_smoothed_reference,
+        diagnose=_diagnose_smoothed,
     )
     scores = logits(10, 4)
     margin = Test(
@@ -282,6 +505,7 @@ def _build() -> Battery:
                 category="weight_mean",
             ),
         ],
+        diagnose=_diagnose_margin,
     )
 
     def softmax_rows(z):
@@ -295,6 +519,8 @@ def _build() -> Battery:
         "expected_calibration_error",
         3,
         [
+            # one bin, none empty: a wrong accuracy or mean confidence fails here first
+            Case((a([[0.9, 0.1], [0.6, 0.4], [0.8, 0.2]]), a([0, 1, 0])), {"n_bins": 1}),
             # visible: one bin (none empty), then two (one empty), then one-hot rows
             Case((a([[0.9, 0.1], [0.6, 0.4]]), a([0, 1])), {"n_bins": 1}),
             Case((a([[0.9, 0.1], [0.6, 0.4]]), a([0, 1])), {"n_bins": 2}, category="empty"),
@@ -317,6 +543,7 @@ def _build() -> Battery:
             Case((probs, probs_target), {"n_bins": 5}, category="n_bins"),
             Case((probs, probs_target), {"n_bins": 1}, category="n_bins"),
         ],
+        diagnose=_diagnose_ece,
     )
     return Battery(
         ASSIGNMENT,
