@@ -162,14 +162,14 @@ def test_a_failing_write_step_costs_only_that_student(tmp_path, monkeypatch):
     good = nb_bytes(correct_notebook())
     for student in ("alice", "bob", "carol"):
         submit_files(tmp_path, student, {NB: good})
-    real_write = feedback.write
+    real_write = feedback.write_from_gradebook
 
-    def failing_write(course, result, cell_errors=None):
-        if result.student == "alice":
+    def failing_write(gb, course, assignment, student):
+        if student == "alice":
             raise OSError(28, "No space left on device")
-        return real_write(course, result, cell_errors)
+        return real_write(gb, course, assignment, student)
 
-    monkeypatch.setattr(feedback, "write", failing_write)
+    monkeypatch.setattr(feedback, "write_from_gradebook", failing_write)
     outcomes = engine.grade_assignment(tmp_path, ASSIGNMENT, jobs=1)
     by_student = {o.result.student: o for o in outcomes}
     assert set(by_student) == {"alice", "bob", "carol"}
