@@ -8,9 +8,7 @@ The tests skip when chromium is not installed, except under ``CI=true`` where th
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,16 +17,6 @@ from ._site import CHAPTER_NOTEBOOKS, REPO, toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.book]
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = REPO / "test-artifacts"
 TIMEOUT_MS = 20_000
 # TeX that must never be visible as text once MathJax has run.
@@ -71,28 +59,6 @@ PAGE_REPORT = """async () => {
         text: visible.join(" "),
     };
 }"""
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """A headless chromium, or a skip (a failure under CI=true) when it is not installed."""
-    executable = shutil.which("chromium")
-    problem = None
-    if executable is None:
-        problem = "Debian's chromium is not installed (apt-get install chromium)"
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            problem = "Playwright for Python is not installed in this environment"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{problem}; browser tests are required under CI=true", pytrace=False)
-        pytest.skip(problem)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Visit:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
@@ -37,29 +36,15 @@ from workflow_helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 __all__ = ["released"]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 TIMEOUT_MS = 30_000
 WRONG_ENTROPY = "def entropy(p, *, axis=-1, base=None):\n    return np.float64(0.0)\n"
 BOB_ANSWER = "Because p log p goes to 0 (bob's words)."
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    """A headless chromium, or a skip (a failure under CI=true) when it is not installed."""
-    executable = shutil.which("chromium")
-    problem = None if executable else "Debian's chromium is not installed"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "Playwright for Python is not installed"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{problem}; browser tests are required under CI=true", pytrace=False)
-        pytest.skip(problem)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    """The session's headless chromium (tests/conftest.py): one Playwright per process."""
+    return browser
 
 
 def _free_port() -> int:

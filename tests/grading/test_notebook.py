@@ -42,7 +42,7 @@ def test_timestamp_is_not_listed_as_ignored(tmp_path):
     _write(tmp_path, "timestamp.txt", b"2026-11-21 20:00:00.000000 UTC")
     _write(tmp_path, "data.csv", b"1,2")
     _, notes = notebook.find_notebook(tmp_path, "ps1")
-    assert notes == ["ignored files (only the notebook is graded): data.csv"]
+    assert notes == ["ignored files (only the notebook is graded): 'data.csv'"]
 
 
 def test_single_renamed_notebook_is_graded(tmp_path):
