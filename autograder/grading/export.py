@@ -65,7 +65,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _text(value) -> str:
-    return "" if value is None else str(value)
+    """A CSV cell. Text that a spreadsheet would run as a formula (it begins with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return: a student id is a folder name the
+    student chose) gets a leading ``'``, so it is shown as text; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return str(value)
 
 
 def to_csv(gb) -> str:
