@@ -543,6 +543,26 @@ def test_two_runs_on_one_course_never_crash(tmp_path):
         _full_marks(rows[f"s{n}"])
 
 
+def test_ipython_syntax_cannot_keep_the_grader_busy(tmp_path):
+    """A 196 000-character cell of ``%time x = !ls`` lines: IPython's transformer rewrites one
+    command per pass over the whole cell. Does reading it cost the grader's own process
+    seconds at most, the cell run as written (a syntax error) and the answers keep their
+    points, with the next student graded too?"""
+    import time
+
+    flood = "%time x = !ls\n" * 14_000
+    submit(tmp_path, "flood", notebook(prepend=[flood, "%matplotlib inline\ny = !ls"]))
+    submit(tmp_path, "next", notebook())
+    start = time.monotonic()
+    proc = run_cli("grade", ASSIGNMENT, "--course", str(tmp_path), "--jobs", "1", *FAST_LIMITS,
+                   timeout=240)  # fmt: skip
+    assert time.monotonic() - start < 60, proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = export_json(tmp_path)
+    _full_marks(rows["flood"])
+    _full_marks(rows["next"])
+
+
 NONBLOCKING_STDIN = "import os\ntry:\n    os.set_blocking(0, False)\nexcept OSError:\n    pass\n"
 
 
