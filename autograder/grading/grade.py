@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from autograder.batteries import ASSIGNMENTS
-    from autograder.grading import engine, notebook, sandbox
+    from autograder.grading import engine, gradebook, notebook
 
     course = Path(args.course)
     if args.assignment not in ASSIGNMENTS:
@@ -86,6 +86,24 @@ def run(args: argparse.Namespace) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
+    lock = gradebook.lock_course(course)
+    if lock is None:
+        print(
+            f"error: another grade run is using {course} (it holds "
+            f"{gradebook.LOCK_NAME}); run one at a time",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return _grade(args, course, students)
+    finally:
+        os.close(lock)
+
+
+def _grade(args: argparse.Namespace, course: Path, students: list[str]) -> int:
+    """Grade ``students`` (the course is locked for this run), print the summary."""
+    from autograder.grading import engine, sandbox
+
     limits = sandbox.Limits(
         wall_s=args.timeout,
         test_s=args.test_timeout,

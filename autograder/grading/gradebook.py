@@ -20,9 +20,11 @@ replaces an earlier graded result; it is recorded as the *last attempt* beside i
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import importlib.util
 import json
+import os
 import re
 import sys
 import types
@@ -164,6 +166,27 @@ def alembic_head(api) -> str:
     if len(heads) != 1:
         return api.get_alembic_version.__wrapped__()  # pragma: no cover - layout changed
     return heads[0]
+
+
+#: The lock file one ``grade`` run holds in the course folder.
+LOCK_NAME = ".autograder-grade.lock"
+
+
+def lock_course(course: Path) -> int | None:
+    """Take the course for one grading run: an exclusive ``flock`` on ``LOCK_NAME`` in it.
+
+    Two runs at once would race to create the gradebook's tables and write the same
+    feedback. Return the lock's file descriptor (closing it, or the process ending, frees
+    the course), or ``None`` when another run holds it.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+    fd = os.open(course / LOCK_NAME, flags, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def open_gradebook(course: Path, db_url: str | None = None):

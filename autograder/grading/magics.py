@@ -30,6 +30,34 @@ BODY_MAGICS = {"time", "capture"}
 LINE_MAGICS = {"time"}
 #: ``%time %time %time x`` ... is translated this many levels deep at most.
 MAX_DEPTH = 4
+#: Most translation work for one notebook, in the units of :func:`translation_work`.
+#: IPython's transformer rewrites one command per pass and tokenizes the whole cell again
+#: each time (up to 500 passes): a 200 000-character cell of ``%time x = !ls`` lines kept
+#: the grader's process busy for many minutes. This cap is under a second of work.
+MAX_TRANSLATION_WORK = 300_000
+
+
+def translation_work(source: str) -> int:
+    """An upper bound of the transformer's work for ``source``: lines that may hold IPython
+    syntax (a ``%``, ``!`` or ``?``) times the cell's length plus a fixed cost per line (a
+    one-line ``x = !ls`` cell takes milliseconds)."""
+    lines = sum(1 for line in source.splitlines() if "%" in line or "!" in line or "?" in line)
+    return lines * (len(source) + 1000)
+
+
+class TranslationBudget:
+    """What is left of :data:`MAX_TRANSLATION_WORK` for the cells of one notebook."""
+
+    def __init__(self, work: int = MAX_TRANSLATION_WORK):
+        self.left = work
+
+    def spend(self, source: str) -> bool:
+        """Take the work ``source`` needs; False (and nothing taken) when it is not left."""
+        cost = translation_work(source)
+        if cost > self.left:
+            return False
+        self.left -= cost
+        return True
 
 
 def parse(source: str) -> ast.Module | None:
@@ -44,8 +72,11 @@ def parse(source: str) -> ast.Module | None:
         return None
 
 
-def to_python(source: str) -> tuple[str, list[str]]:
+def to_python(source: str, budget: TranslationBudget | None = None) -> tuple[str, list[str]]:
     r"""The code to run for ``source`` and the IPython commands that will not run.
+
+    Source that is not Python is translated only while ``budget`` lasts; past it, the cell
+    runs as written (its syntax error is then reported like any other).
 
     >>> to_python("%matplotlib inline\nx = 1")
     ('pass\nx = 1\n', ['%matplotlib'])
@@ -55,6 +86,8 @@ def to_python(source: str) -> tuple[str, list[str]]:
     try:
         ast.parse(source)
     except (SyntaxError, ValueError):
+        if budget is not None and not budget.spend(source):
+            return source, ["IPython syntax (too much of it to translate)"]
         return _translate(source, 0)
     except (RecursionError, MemoryError, OverflowError):  # too deep for any parser
         return source, []

@@ -422,6 +422,7 @@ def extract_code(nb: dict, test_ids: set[str]) -> list[Cell]:
         raise Ungradable(f"the notebook has {len(nb['cells'])} cells (limit {MAX_CELLS})")
     code = [c for c in nb["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
     cells, total = [], 0
+    budget = magics.TranslationBudget()  # IPython syntax: a bounded amount per notebook
     for number, cell in enumerate(code, start=1):
         if is_test_cell(cell, test_ids):
             continue
@@ -435,7 +436,7 @@ def extract_code(nb: dict, test_ids: set[str]) -> list[Cell]:
         if total > MAX_CODE_CHARS:
             raise Ungradable(f"the code cells hold over {MAX_CODE_CHARS} characters together")
         grade_id = _nbgrader(cell).get("grade_id")
-        python, skipped = magics.to_python(source)
+        python, skipped = magics.to_python(source, budget)
         cells.append(
             Cell(
                 grade_id=grade_id if isinstance(grade_id, str) else None,
