@@ -151,7 +151,8 @@ def safe_cell(value) -> str:
     # leading spaces or line breaks hide the formula from a check of the first character
     # only; spreadsheets that trim cells on import (an option in LibreOffice and Sheets)
     # would then see it
-    return "'" + text if text.lstrip().startswith(FORMULA_STARTS) else text
+    risky = text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
+    return "'" + text if risky else text
 
 
 def _selected(gb, assignments: list[str] | None) -> list:

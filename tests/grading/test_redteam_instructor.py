@@ -274,6 +274,8 @@ def test_formula_variants_are_escaped_and_plain_text_is_not():
         "\uff20SUM(A1)",
         "\t=1",
         "\r=1",
+        "\tx",
+        "\rx",
         "=1",
         "@SUM(1)",
     ]
