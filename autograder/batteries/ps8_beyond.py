@@ -331,9 +331,12 @@ def _ece_variant(
 def _diagnose_ece(value, expected, case) -> str | None:
     probs, target = case.args
     n_bins = case.kwargs.get("n_bins", 15)
-    if np.isnan(np.asarray(value, dtype=np.float64)).any():
-        return "empty"  # NaN: an empty bin's mean was used
     p = np.asarray(probs, dtype=np.float64)
+    if np.isnan(np.asarray(value, dtype=np.float64)).any():
+        # NaN is the mean of an empty bin only where this case has one; else not this slip
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        b = np.clip(np.searchsorted(edges, p.max(axis=1), side="left") - 1, 0, n_bins - 1)
+        return "empty" if np.unique(b).size < n_bins else None
     true_prob = p[np.arange(len(p)), np.asarray(target)]
     return _recognise(
         value,

@@ -34,7 +34,8 @@ score in the gradebook that the sandboxed grader did not write (nbgrader's ``aut
 a hand edit of the database) is not exported; the JSON row's ``reason`` says so, and every
 format prints these flags on standard error. Manual grades and overrides entered in the
 formgrader count. Cells that a spreadsheet would read as a formula (starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return) are written with a leading ``'``.
+``+``, ``-``, ``@``, a tab or a carriage return, also after leading spaces or line breaks,
+or with the full-width forms of the four signs) are written with a leading ``'``.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 #: The Student cell of the row that carries each assignment's points (as Canvas exports it).
 CANVAS_POINTS_ROW = "    Points Possible"
 
-#: First characters that make a spreadsheet read a cell as a formula (OWASP's list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's list), and
+#: their full-width forms (an East Asian input method or spreadsheet may fold them to ASCII).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +148,11 @@ def safe_cell(value) -> str:
     if isinstance(value, int | float):  # numbers are numbers, never formulas
         return str(value)
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    # leading spaces or line breaks hide the formula from a check of the first character
+    # only; spreadsheets that trim cells on import (an option in LibreOffice and Sheets)
+    # would then see it
+    risky = text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS)
+    return "'" + text if risky else text
 
 
 def _selected(gb, assignments: list[str] | None) -> list:
@@ -290,6 +296,35 @@ def read_roster(path: Path) -> tuple[list[str], list[dict]]:
     return header, students
 
 
+def _roster_index(people: list[dict]) -> dict[str, dict]:
+    """nbgrader student id -> roster row: SIS Login IDs first, then SIS User IDs, then IDs.
+
+    The columns are different name spaces (a Canvas ID ``12345`` may be another student's
+    SIS User ID), so a column is consulted only for ids no earlier column knows; an id that
+    two rows share within one column matches neither (a warning says so).
+    """
+    index: dict[str, dict | None] = {}
+    for key in ("SIS Login ID", "SIS User ID", "ID"):
+        column: dict[str, list[dict]] = {}
+        for person in people:
+            value = (person.get(key) or "").strip()
+            if value:
+                column.setdefault(value, []).append(person)
+        for value, rows in column.items():
+            if value in index:
+                continue
+            if len(rows) > 1:
+                print(
+                    f"warning: {len(rows)} rows of the Canvas roster have {key} {value!r}: "
+                    "none is used for it",
+                    file=sys.stderr,
+                )
+                index[value] = None
+                continue
+            index[value] = rows[0]
+    return {k: v for k, v in index.items() if v is not None}
+
+
 def to_canvas(
     gb,
     rows: list[dict],
@@ -307,21 +342,32 @@ def to_canvas(
             headers[a.name] = next(
                 (h for h in header if h == a.name or h.startswith(a.name + " (")), a.name
             )
-        index = {}
-        for person in people:
-            for key in ("SIS Login ID", "SIS User ID", "ID"):
-                if person.get(key):
-                    index.setdefault(person[key], person)
+        index = _roster_index(people)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(CANVAS_COLUMNS + [headers[a.name] for a in chosen])
     writer.writerow([CANVAS_POINTS_ROW, "", "", "", ""] + [float(a.max_score) for a in chosen])
     students = sorted({r["student"] for r in rows})
+    if roster is not None:
+        matched: dict[int, list[str]] = {}  # roster row -> the nbgrader students it matched
+        for student in students:
+            person = index.get(student)
+            if person is not None:
+                matched.setdefault(id(person), []).append(student)
+        shared = {s for group in matched.values() if len(group) > 1 for s in group}
     for student in students:
         if roster is not None:
             person = index.get(student)
             if person is None:
                 print(f"warning: {student} is not in the Canvas roster: left out", file=sys.stderr)
+                continue
+            if student in shared:  # two students' scores in one Canvas row: one would be lost
+                others = ", ".join(s for s in matched[id(person)] if s != student)
+                print(
+                    f"warning: {student} matches the same Canvas roster row as {others}: "
+                    "left out (fix the ids)",
+                    file=sys.stderr,
+                )
                 continue
             ident = [person.get(c, "") for c in CANVAS_COLUMNS]
         else:

@@ -21,14 +21,18 @@ misconceptions, a cell's error shows only the name of a built-in exception).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
+import os
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from autograder.grading import notebook
+from autograder.grading.sanitize import file_name
 
 if TYPE_CHECKING:  # the CLI imports this module to build its parser: keep SQLAlchemy out
     from autograder.grading.gradebook import Entry
@@ -222,18 +226,36 @@ def write_from_gradebook(gb, course: Path, assignment: str, student: str) -> Pat
     ``submission_secret.txt``; they are copied beside the page (regular files of at most
     4 KB, never through a link) so that ``nbgrader release_feedback`` can release it.
     """
+    if not notebook.is_plain_id(student):  # a gradebook row is not a safe path (``../x``)
+        raise ValueError(f"not a plain student id: {file_name(student)}")
     page = collect(gb, course, assignment, student)
     if page is None:
         return None
     folder = course / "feedback" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{assignment}.html"
-    path.write_text(render(page), encoding="utf-8")
+    _replace_file(path, render(page).encode("utf-8"))
     for name in EXCHANGE_FILES:
         data = _small_regular_file(course / "submitted" / student / assignment / name)
         if data is not None:
             (folder / name).write_bytes(data)
     return path
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a write that fails half-way (disk full) or a
+    second writer at the same time (``grade`` and ``feedback`` together) never leaves a
+    truncated or interleaved page; the reader sees the old page or the new one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _small_regular_file(path: Path) -> bytes | None:
@@ -280,6 +302,9 @@ def run(args: argparse.Namespace) -> int:
         students = list(dict.fromkeys(args.student or sorted(recorded)))
         written = 0
         for student in students:
+            if not notebook.is_plain_id(student):
+                print(f"skip    {file_name(student)}: not a plain student id (never a path)")
+                continue
             path = write_from_gradebook(gb, course, args.assignment, student)
             if path is None:
                 print(f"skip    {student}: nothing recorded for {args.assignment}")

@@ -24,6 +24,7 @@ import fcntl
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import re
 import sys
@@ -398,8 +399,9 @@ def record(
                     elif answers is not None and name in answers:
                         digests[name] = answer_digest(answers[name])
                         changed = name in old_digests and old_digests[name] != digests[name]
-                        if changed and grade.manual_score is not None:
-                            grade.manual_score = None
+                        if changed and (grade.manual_score is not None or grade.extra_credit):
+                            # the extra credit was given for the old text too
+                            grade.manual_score = grade.extra_credit = None
                             grade.needs_manual_grade = True
                             result.notes.append(
                                 f"the written answer {name} changed since it was graded by "
@@ -450,6 +452,23 @@ def _json(text, default):
     return value if isinstance(value, type(default)) else default
 
 
+def _well_formed_test(t) -> bool:
+    """Is ``t`` a test entry as :func:`record` writes it (``CellResult`` fields, finite
+    scores)? A row edited by hand or by another program may hold anything; export, feedback
+    and report leave its odd entries out instead of failing on them."""
+    if not isinstance(t, dict) or not isinstance(t.get("grade_id"), str):
+        return False
+    scores = [t.get("score"), t.get("max_score")]
+    if not all(type(v) in (int, float) and math.isfinite(v) for v in scores):
+        return False
+    categories = t.get("categories", [])
+    return (
+        isinstance(t.get("message"), str)
+        and isinstance(categories, list)
+        and all(isinstance(c, str) for c in categories)
+    )
+
+
 def stored_results(gb, assignment: str | None = None, student: str | None = None) -> list[dict]:
     """Rows of ``autograder_result`` as dicts (JSON columns decoded), optionally only those
     of one assignment and/or one student."""
@@ -461,7 +480,7 @@ def stored_results(gb, assignment: str | None = None, student: str | None = None
     out = []
     for row in gb.db.execute(query).mappings().all():
         item = dict(row)
-        item["tests"] = _json(item["tests"], [])
+        item["tests"] = [t for t in _json(item["tests"], []) if _well_formed_test(t)]
         item["notes"] = _json(item.get("notes"), [])
         item["cell_errors"] = _json(item.get("cell_errors"), [])
         item["answers"] = _json(item.get("answers"), {})
@@ -545,6 +564,10 @@ def entries(row: dict | None, sub, assignment) -> list[Entry]:
                 continue
             comment = comments.get(cell.name)
             manual = None if grade is None else grade.manual_score
+            auto = None if grade is None else grade.auto_score
+            # nbgrader counts auto_score while there is no manual score; the grader never
+            # writes one for a written answer, so one there came from something else
+            flag = f"{cell.name}: scored {auto} by something else (not counted)" if auto else ""
             score = 0.0 if manual is None else float(manual) + float(grade.extra_credit or 0.0)
             out.append(
                 Entry(
@@ -555,6 +578,7 @@ def entries(row: dict | None, sub, assignment) -> list[Entry]:
                     manual is None,
                     "awaiting manual grading" if manual is None else "graded by hand",
                     (comment.manual_comment or "") if comment is not None else "",
+                    flag=flag,
                 )
             )
     return out
