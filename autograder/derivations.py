@@ -41,6 +41,7 @@ import sympy as sp
 __all__ = [
     "bernoulli_negative_log_likelihood",
     "beta",
+    "binary_cross_entropy_from_gradient",
     "binary_cross_entropy_grad",
     "binary_entropy_derivative",
     "check_numerically",
@@ -48,6 +49,7 @@ __all__ = [
     "d",
     "delta",
     "entropy_maximiser",
+    "gaussian_prior_negative_log_posterior",
     "huber_grad",
     "kl_divergence_grad_q",
     "l1_grad",
@@ -708,6 +710,54 @@ def bernoulli_negative_log_likelihood() -> dict:
 
 
 @functools.lru_cache(maxsize=1)
+def binary_cross_entropy_from_gradient() -> sp.Expr:
+    r"""Derive binary cross-entropy from the gradient a sigmoid output should have.
+
+    Nielsen's question, turned around: which cost :math:`C(q)` of a sigmoid output
+    :math:`q = \sigma(z)` gives the gradient :math:`\partial C / \partial z = q - y`, with
+    no :math:`\sigma'` left in it? The chain rule gives
+    :math:`\partial C/\partial z = C'(q)\,\sigma'(z) = C'(q)\, q(1 - q)`, so the cost must
+    solve the ordinary differential equation below, which ``sympy.dsolve`` integrates:
+
+    .. math::
+
+        \frac{dC}{dq} = \frac{q - y}{q(1 - q)}
+        \quad\Longrightarrow\quad
+        C(q) = -\big[y \log q + (1 - y) \log(1 - q)\big] + C_1 .
+
+    Binary cross-entropy is the only such cost, up to the constant :math:`C_1`.
+
+    Returns
+    -------
+    ``sympy.Expr``
+        The general solution :math:`C_1 - y\log q - (1 - y)\log(1 - q)` in the module
+        symbols ``q`` (the sigmoid output, Nielsen's :math:`a`) and ``y`` (the target),
+        and ``sympy.Symbol("C1")``, the integration constant as ``dsolve`` names it.
+
+    Examples
+    --------
+    >>> binary_cross_entropy_from_gradient()
+    C1 - y*log(q) - (1 - y)*log(1 - q)
+
+    Notes
+    -----
+    SymPy integrates :math:`1/(1 - q)` as :math:`-\log(q - 1)`, which is complex on
+    :math:`0 < q < 1`; there :math:`\log(q - 1) = \log(1 - q) + i\pi`, a constant that
+    :math:`C_1` absorbs, so the result is written with :math:`\log(1 - q)`.
+    Used in the chapter *Cross-entropy meets softmax and sigmoid*
+    (``book/cross_entropy_meets_softmax.md``), after source article 004.
+    """
+    cost = sp.Function("C")
+    ode = sp.Eq(cost(q).diff(q), (q - y) / (q * (1 - q)))
+    solution = sp.dsolve(ode, cost(q)).rhs
+    real = solution.subs(sp.log(q - 1), sp.log(1 - q))
+    # Guard the rewrite: it must have found the complex log and left the ODE satisfied.
+    if real == solution or sp.simplify(sp.diff(real, q) - ode.rhs) != 0:  # pragma: no cover
+        raise RuntimeError(f"unexpected form of the dsolve solution: {solution}")
+    return real
+
+
+@functools.lru_cache(maxsize=1)
 def sigmoid_cross_entropy_grad() -> sp.Expr:
     r"""Derive the gradient of binary cross-entropy on a sigmoid output (with logits).
 
@@ -975,3 +1025,114 @@ def check_numerically(expr, symbols, f_numeric, points) -> float:
         if np.isnan(diff).any():
             return float("nan")
     return worst
+
+
+# --------------------------------------------------------------------------------------
+# Regularisation: an L2 penalty is a Gaussian prior (MAP estimation)
+# --------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _gaussian_prior_negative_log_posterior() -> tuple:
+    i, j = sp.symbols("i j", integer=True, positive=True)
+    n_samples, n_weights = sp.symbols("N D", integer=True, positive=True)
+    tau = sp.Symbol("tau", positive=True)
+    lam = sp.Symbol("lambda", positive=True)
+    # q_i = p(y_i | x_i, w), the probability the model gives sample i's label: positive,
+    # so log of the product over samples expands into a sum of logs.
+    q_i = sp.IndexedBase("q", positive=True)
+    w_j = sp.IndexedBase("w", real=True)
+    likelihood = sp.Product(q_i[i], (i, 1, n_samples))
+    prior = sp.Product(
+        sp.exp(-(w_j[j] ** 2) / (2 * tau**2)) / sp.sqrt(2 * sp.pi * tau**2), (j, 1, n_weights)
+    )
+    # −log(likelihood · prior) as a sum of sums, each split into its terms and evaluated
+    # where the summand does not depend on the index (D copies of the normalising constant).
+    terms = sp.Add.make_args(sp.expand(sp.expand_log(-sp.log(likelihood * prior))).doit())
+    data = sp.Add(*(sp.factor_terms(term) for term in terms if term.has(q_i)))
+    penalty = sp.Add(*(sp.factor_terms(term) for term in terms if term.has(w_j)))
+    constant = sp.Add(*(term for term in terms if not term.has(q_i, w_j)))
+    # The book's loss is a mean over the N samples, (1/N) Σ −log q_i + λ Σ w_j²: dividing
+    # the negative log-posterior by N (which does not move its minimiser) and matching the
+    # coefficient of Σ w_j² gives λ.
+    sum_w2 = sp.Sum(w_j[j] ** 2, (j, 1, n_weights))
+    lam_mean = _only(sp.solve(sp.Eq(lam * sum_w2, sp.expand(penalty / n_samples)), lam), lam)
+    lam_sum = _only(sp.solve(sp.Eq(lam * sum_w2, penalty), lam), lam)
+    symbols = {"N": n_samples, "D": n_weights, "tau": tau, "q": q_i, "w": w_j, "i": i, "j": j}
+    return likelihood, prior, data, penalty, constant, lam_mean, lam_sum, symbols
+
+
+def gaussian_prior_negative_log_posterior() -> dict:
+    r"""Derive cross-entropy plus an L2 penalty as MAP estimation with a Gaussian prior.
+
+    A model with weights :math:`w = (w_1, \dots, w_D)` gives sample :math:`i` of
+    :math:`N` the probability :math:`q_i = p(y_i \mid x_i, w)` of its label. With the prior
+    :math:`w_j \sim \mathcal N(0, \tau^2)` independently, the posterior is proportional to
+    likelihood times prior, and its negative logarithm is
+
+    .. math::
+
+        -\log\Big[\prod_{i=1}^N q_i \prod_{j=1}^D
+            \frac{e^{-w_j^2 / (2\tau^2)}}{\sqrt{2\pi\tau^2}}\Big]
+        = \sum_{i=1}^N -\log q_i \;+\; \frac{1}{2\tau^2} \sum_{j=1}^D w_j^2
+        \;+\; \frac{D}{2}\log(2\pi\tau^2):
+
+    the summed cross-entropy, an L2 penalty, and a constant that does not depend on
+    :math:`w`. The most probable weights (the MAP estimate) therefore minimise
+    cross-entropy plus :math:`\lambda \lVert w \rVert^2` with
+
+    .. math::
+
+        \lambda = \frac{1}{2\tau^2} \;\text{for the summed loss}, \qquad
+        \lambda = \frac{1}{2N\tau^2} \;\text{for the mean loss}
+        \ \tfrac1N \sum_i -\log q_i + \lambda \lVert w \rVert^2,
+
+    the second after dividing by :math:`N`, which does not move the minimiser. A narrow
+    prior (small :math:`\tau`) is a strong penalty; a flat prior (:math:`\tau \to \infty`)
+    is none, and maximum likelihood is left. Gradient descent on the penalised mean loss
+    steps :math:`w \leftarrow (1 - 2\eta\lambda)\, w - \eta \nabla_w \mathrm{CE}`: each step
+    shrinks the weights by a constant factor, hence the name *weight decay*.
+
+    Returns
+    -------
+    dict
+        ``"likelihood"``: :math:`\prod_i q_i` (a ``sympy.Product``);
+        ``"prior"``: the Gaussian density of the weights (a ``sympy.Product``);
+        ``"data"``: :math:`-\sum_i \log q_i`, the summed cross-entropy;
+        ``"penalty"``: :math:`\sum_j w_j^2 / (2\tau^2)`;
+        ``"constant"``: the rest, :math:`\tfrac D2 \log(2\pi\tau^2)` (as a sum of logs);
+        ``"lambda_mean"``: :math:`1/(2N\tau^2)`, for a loss averaged over the samples;
+        ``"lambda_sum"``: :math:`1/(2\tau^2)`, for a loss summed over the samples;
+        ``"symbols"``: the symbols used, by name: ``"N"``, ``"D"`` (positive integers),
+        ``"tau"`` (positive), ``"q"`` (``IndexedBase``, positive), ``"w"``
+        (``IndexedBase``, real), and the indices ``"i"``, ``"j"``.
+        ``data + penalty + constant`` is the negative log-posterior up to the evidence
+        :math:`p(y)`, which does not depend on :math:`w`.
+
+    Examples
+    --------
+    >>> result = gaussian_prior_negative_log_posterior()
+    >>> result["penalty"]
+    Sum(w[j]**2, (j, 1, D))/(2*tau**2)
+    >>> result["lambda_mean"], result["lambda_sum"]
+    (1/(2*N*tau**2), 1/(2*tau**2))
+
+    Notes
+    -----
+    Used in the chapter *Training end to end* (``book/training.md``), where the penalty
+    also gives the unregularised, linearly separable problem a finite minimiser. The bias
+    is usually left out of the penalty (a flat prior on it), as the chapter does.
+    """
+    likelihood, prior, data, penalty, constant, lam_mean, lam_sum, symbols = (
+        _gaussian_prior_negative_log_posterior()
+    )
+    return {
+        "likelihood": likelihood,
+        "prior": prior,
+        "data": data,
+        "penalty": penalty,
+        "constant": constant,
+        "lambda_mean": lam_mean,
+        "lambda_sum": lam_sum,
+        "symbols": dict(symbols),
+    }

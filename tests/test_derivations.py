@@ -486,6 +486,51 @@ def test_bernoulli_negative_log_likelihood_result_is_a_fresh_dict():
     assert D.bernoulli_negative_log_likelihood()["nll"] != 0
 
 
+BCE_BY_HAND = -(y * sp.log(q) + (1 - y) * sp.log(1 - q))
+
+
+def test_binary_cross_entropy_from_gradient_is_bce_plus_a_constant():
+    """Does dsolve's cost minus the BCE formula leave only the constant C1, free of q?"""
+    solution = D.binary_cross_entropy_from_gradient()
+    c1 = sp.Symbol("C1")
+    assert solution.free_symbols == {q, y, c1}
+    difference = sp.simplify(solution - BCE_BY_HAND)
+    assert q not in difference.free_symbols
+    assert difference == c1
+    # no complex logarithm left: real for a probability and a target in (0, 1)
+    at = {q: sp.Rational(1, 3), y: sp.Rational(1, 4), c1: 0}
+    assert solution.subs(at).is_real
+
+
+def test_binary_cross_entropy_from_gradient_has_the_demanded_gradient():
+    """Is dC/dq = (q − y)/(q(1 − q)), so that dC/dz = σ(z) − y on a sigmoid output?"""
+    solution = D.binary_cross_entropy_from_gradient()
+    assert is_zero(sp.diff(solution, q) - (q - y) / (q * (1 - q)))
+    assert is_zero(sp.diff(solution, q) - D.binary_cross_entropy_grad())
+    on_sigmoid = solution.subs(q, 1 / (1 + sp.exp(-z)))
+    assert is_zero(sp.diff(on_sigmoid, z) - (1 / (1 + sp.exp(-z)) - y))
+
+
+def test_binary_cross_entropy_from_gradient_matches_reference_bce(rng):
+    """With C1 = 0, does the solution equal binary_cross_entropy, and C1 shift it evenly?"""
+    solution = D.binary_cross_entropy_from_gradient()
+    c1 = sp.Symbol("C1")
+    probs = np.linspace(0.01, 0.99, 50)
+    for target in (np.zeros_like(probs), np.ones_like(probs), rng.uniform(size=probs.size)):
+        values = sp.lambdify([q, y, c1], solution, "numpy")(probs, target, 0.0)
+        reference = classification.binary_cross_entropy(probs, target, reduction="none")
+        np.testing.assert_allclose(values, reference, rtol=1e-13, atol=ATOL)
+        shifted = sp.lambdify([q, y, c1], solution, "numpy")(probs, target, 2.5)
+        np.testing.assert_allclose(shifted - values, 2.5, rtol=1e-13)
+        # central differences of the numerical solution give the demanded gradient
+        fd = elementwise_difference(
+            lambda x, target=target: sp.lambdify([q, y, c1], solution, "numpy")(x, target, 0.0),
+            probs,
+            h=1e-7,
+        )
+        np.testing.assert_allclose(fd, (probs - target) / (probs * (1 - probs)), rtol=FD_RTOL)
+
+
 def test_sigmoid_cross_entropy_grad_symbolic():
     """Is ∂BCE/∂z equal to σ(z) − y, and to the derivative of the exponential form?"""
     derived = D.sigmoid_cross_entropy_grad()
@@ -753,3 +798,86 @@ def test_check_numerically_compares_vectors_and_checks_points():
     assert np.isnan(nan)
     with pytest.raises(ValueError, match="each point needs 4 numbers"):
         D.check_numerically(D.softmax_cross_entropy_grad(2), [*ps, *ys], np.add, [(1.0, 2.0)])
+
+
+# ---------------------------------------------------------------------------------------
+# MAP estimation: cross-entropy plus an L2 penalty is a Gaussian prior
+# ---------------------------------------------------------------------------------------
+
+
+def test_gaussian_prior_negative_log_posterior_symbolic():
+    """Is −log(likelihood · prior) = −Σ log q_i + Σ w_j²/(2τ²) + (D/2) log(2πτ²), λ = 1/(2Nτ²)?"""
+    result = D.gaussian_prior_negative_log_posterior()
+    s = result["symbols"]
+    n_samples, n_weights, tau = s["N"], s["D"], s["tau"]
+    q_i, w_j, i, j = s["q"], s["w"], s["i"], s["j"]
+    assert is_zero(result["data"] - sp.Sum(-sp.log(q_i[i]), (i, 1, n_samples)).doit())
+    assert is_zero(result["penalty"] - sp.Sum(w_j[j] ** 2, (j, 1, n_weights)) / (2 * tau**2))
+    assert is_zero(
+        sp.expand_log(result["constant"] - n_weights / 2 * sp.log(2 * sp.pi * tau**2), force=True)
+    )
+    assert is_zero(result["lambda_mean"] - 1 / (2 * n_samples * tau**2))
+    assert is_zero(result["lambda_sum"] - 1 / (2 * tau**2))
+
+
+def test_gaussian_prior_negative_log_posterior_matches_scipy_densities(rng):
+    """With N = 4, D = 3 numbers put in, do the three parts add up to −log of SciPy's pdfs?"""
+    from scipy import stats
+
+    result = D.gaussian_prior_negative_log_posterior()
+    s = result["symbols"]
+    probs, weights, tau_value = rng.uniform(0.05, 0.95, 4), rng.normal(size=3), 0.7
+    values = {s["N"]: 4, s["D"]: 3, s["tau"]: tau_value}
+    values |= {s["q"][k + 1]: v for k, v in enumerate(probs)}
+    values |= {s["w"][k + 1]: v for k, v in enumerate(weights)}
+    total = sum(result[part] for part in ("data", "penalty", "constant"))
+    derived = float(total.subs({s["N"]: 4, s["D"]: 3}).doit().subs(values))
+    # The oracle: the likelihood is the product of the given probabilities, the prior
+    # SciPy's normal density with standard deviation τ.
+    oracle = -np.sum(np.log(probs)) - np.sum(stats.norm.logpdf(weights, scale=tau_value))
+    assert derived == pytest.approx(oracle, rel=1e-13)
+
+
+def test_gaussian_prior_lambda_gives_the_map_estimate_of_a_logistic_regression():
+    """Does mean BCE + λ w² with λ = 1/(2Nτ²) have its minimum at the posterior's mode?
+
+    A one-weight logistic regression p(y = 1 | x) = σ(w x) on five points that are
+    linearly separable, so without the prior there would be no maximum at all. The mode of
+    the posterior is found from SciPy's Bernoulli and normal log-densities; the penalised
+    loss uses the reference's mean ``sigmoid_cross_entropy``. A λ without the 1/N (the
+    summed-loss value) must land elsewhere.
+    """
+    from scipy import optimize, stats
+
+    x = np.array([-2.0, -1.0, -0.3, 0.5, 1.5])
+    labels = (x > 0).astype(np.float64)
+    tau_value = 0.8
+    result = D.gaussian_prior_negative_log_posterior()
+    s = result["symbols"]
+
+    def negative_log_posterior(w):
+        probs = 1 / (1 + np.exp(-w * x))
+        log_likelihood = np.sum(stats.bernoulli.logpmf(labels, probs))
+        return -(log_likelihood + stats.norm.logpdf(w, scale=tau_value))
+
+    def penalised_mean_loss(w, lam):
+        return classification.sigmoid_cross_entropy(w * x, labels) + lam * w**2
+
+    def argmin(f):
+        bounded = {"bounds": (-50, 50), "method": "bounded", "options": {"xatol": 1e-12}}
+        return optimize.minimize_scalar(f, **bounded).x
+
+    lam_mean = float(result["lambda_mean"].subs({s["N"]: len(x), s["tau"]: tau_value}))
+    lam_sum = float(result["lambda_sum"].subs(s["tau"], tau_value))
+    mode = argmin(negative_log_posterior)
+    assert argmin(lambda w: penalised_mean_loss(w, lam_mean)) == pytest.approx(mode, abs=1e-7)
+    assert abs(argmin(lambda w: penalised_mean_loss(w, lam_sum)) - mode) > 0.1
+
+
+def test_gaussian_prior_negative_log_posterior_result_is_a_fresh_dict():
+    """Can a caller edit the returned dict without changing the next call's result?"""
+    first = D.gaussian_prior_negative_log_posterior()
+    first["penalty"] = 0
+    first["symbols"].clear()
+    second = D.gaussian_prior_negative_log_posterior()
+    assert second["penalty"] != 0 and second["symbols"]["tau"].is_positive
