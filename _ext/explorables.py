@@ -201,7 +201,8 @@ def _add_assets(app, pagename, templatename, context, doctree):
 
 def _serve_static(app, config):
     # Served as _static/explorables/…; a folder of its own, outside the book's _static/.
-    config.html_static_path.append(str(STATIC))
+    if str(STATIC) not in config.html_static_path:
+        config.html_static_path.append(str(STATIC))
 
 
 def setup(app):
