@@ -2,7 +2,8 @@
 
 For each page of the table of contents, in a fresh browser context (empty cache), it
 records the bytes transferred (bodies of every response, the site being served
-uncompressed by Python's http.server, as a classroom's simple static server would) and
+uncompressed by Python's http.server, as a classroom's simple static server would;
+headers included) and
 the number of requests, and three times measured from the start of navigation:
 
 * ``typeset``: MathJax's startup promise has resolved (all math on the page typeset);
@@ -25,12 +26,14 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gzip
 import http.server
 import shutil
 import statistics
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from playwright.sync_api import sync_playwright
 
@@ -38,8 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from tests.book._site import site_dir, toc_files  # noqa: E402
 
-# Runs before any script of the page: remembers when MathJax finished typesetting and
-# when the explorables were ready, in milliseconds since navigation started.
+# Runs before any script of the page: remembers when MathJax finished typesetting, in
+# milliseconds since navigation started.
 RECORD_TIMES = """(() => {
     window.__bench = {};
     const poll = setInterval(() => {
@@ -49,15 +52,6 @@ RECORD_TIMES = """(() => {
             startup.promise.then(() => { window.__bench.typeset = performance.now(); });
         }
     }, 2);
-    new MutationObserver((_, observer) => {
-        if (document.documentElement.dataset.explorablesReady) {
-            window.__bench.explorables = performance.now();
-            observer.disconnect();
-        }
-    }).observe(document.documentElement, { attributes: true });
-    document.addEventListener("DOMContentLoaded", () => {
-        window.__bench.dom = performance.now();
-    });
 })();"""
 
 # Resolves once the page is as ready as it will get: math typeset (if MathJax is on the
@@ -66,11 +60,15 @@ WAIT_READY = """async () => {
     const b = window.__bench;
     const hasMath = Boolean(window.MathJax && window.MathJax.startup);
     const hasFigures = Boolean(document.querySelector("figure.explorable"));
-    while ((hasMath && b.typeset === undefined) || (hasFigures && b.explorables === undefined)
-           || b.dom === undefined) {
+    const navigation = () => performance.getEntriesByType("navigation")[0];
+    // explorables.js stores the time it finished in data-explorables-ready.
+    const figures = () => document.documentElement.dataset.explorablesReady;
+    while ((hasMath && b.typeset === undefined) || (hasFigures && !figures())
+           || !navigation().domContentLoadedEventEnd) {
         await new Promise((done) => setTimeout(done, 10));
     }
-    return b;
+    const dom = navigation().domContentLoadedEventEnd;
+    return hasFigures ? { ...b, dom, explorables: Number(figures()) } : { ...b, dom };
 }"""
 
 
@@ -88,37 +86,38 @@ def serve(root: Path):
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
 
 
+@functools.cache
+def gzipped_size(url: str, base: str) -> int:
+    """Bytes of the file behind ``url`` once gzipped, as a compressing server sends it."""
+    path = site_dir() / unquote(urlsplit(url).path.lstrip("/"))
+    return len(gzip.compress(path.read_bytes(), 6)) if path.is_file() else 0
+
+
 def load(browser, base: str, doc: str) -> dict:
     """Load one page in a fresh context; its bytes, requests and times (ms)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    bodies = []
+    finished = []
     outside = []
 
-    def local_only(route):
-        if route.request.url.startswith(base):
-            route.continue_()
-        else:  # nothing may leave the machine; count it so the output shows it
-            outside.append(route.request.url)
-            route.abort()
-
-    def on_response(response):
-        try:
-            bodies.append(len(response.body()))
-        except Exception:  # a redirect or an aborted request has no body
-            bodies.append(0)
-
-    context.route("**/*", local_only)
     context.add_init_script(RECORD_TIMES)
     page = context.new_page()
-    page.on("response", on_response)
+    page.on("requestfinished", lambda request: finished.append(request))
+    # Recorded, not intercepted: routing every request through Python would slow the
+    # load being measured. The browser tests make sure nothing leaves the site.
+    page.on(
+        "request",
+        lambda request: None if request.url.startswith(base) else outside.append(request.url),
+    )
     try:
         page.goto(f"{base}/{doc}.html", wait_until="load")
         times = page.evaluate(WAIT_READY)
         page.wait_for_load_state("networkidle")  # fonts MathJax fetched while typesetting
         interactive = max(times.get(k, 0.0) for k in ("dom", "typeset", "explorables"))
+        sizes = [request.sizes() for request in finished]
         return {
-            "bytes": sum(bodies),
-            "requests": len(bodies),
+            "bytes": sum(s["responseBodySize"] + s["responseHeadersSize"] for s in sizes),
+            "gzip": sum(gzipped_size(request.url, base) for request in finished),
+            "requests": len(sizes),
             "outside": outside,
             "typeset": times.get("typeset"),
             "explorables": times.get("explorables"),
@@ -154,8 +153,8 @@ def main(argv=None) -> None:
             )
             load(browser, base, pages[0])  # warm up the browser process, not measured
             print(
-                f"{'page':40s} {'KB':>7s} {'req':>4s} {'typeset':>8s} {'figures':>8s} "
-                f"{'ready ms':>8s}"
+                f"{'page':40s} {'KB':>7s} {'KB gz':>7s} {'req':>4s} "
+                f"{'typeset':>8s} {'figures':>8s} {'ready ms':>8s}"
             )
             for doc in pages:
                 runs = [load(browser, base, doc) for _ in range(args.repeat)]
@@ -170,13 +169,15 @@ def main(argv=None) -> None:
                 row = {
                     "doc": doc,
                     "bytes": runs[0]["bytes"],
+                    "gzip": runs[0]["gzip"],
                     "requests": runs[0]["requests"],
                     "outside": runs[0]["outside"],
                     **med,
                 }
                 rows.append(row)
                 print(
-                    f"{doc:40s} {row['bytes'] / 1024:7.0f} {row['requests']:4d} "
+                    f"{doc:40s} {row['bytes'] / 1024:7.0f} {row['gzip'] / 1024:7.0f} "
+                    f"{row['requests']:4d} "
                     f"{fmt_ms(row['typeset']):>8s} {fmt_ms(row['explorables']):>8s} "
                     f"{fmt_ms(row['interactive']):>8s}"
                     + (f"  OUTSIDE REQUESTS: {row['outside']}" if row["outside"] else "")
@@ -191,10 +192,15 @@ def main(argv=None) -> None:
     median_bytes = statistics.median(r["bytes"] for r in rows)
     median_ready = statistics.median(r["interactive"] for r in rows)
     print()
-    print(f"largest page: {largest['doc']} {largest['bytes'] / 1e6:.2f} MB")
+    median_gzip = statistics.median(r["gzip"] for r in rows)
+    print(
+        f"largest page: {largest['doc']} {largest['bytes'] / 1e6:.2f} MB "
+        f"({largest['gzip'] / 1e6:.2f} MB gzipped)"
+    )
     print(f"slowest page: {slowest['doc']} interactive after {slowest['interactive']:.0f} ms")
     print(
-        f"median page:  {median_bytes / 1e6:.2f} MB (target < 2 MB), "
+        f"median page:  {median_bytes / 1e6:.2f} MB, {median_gzip / 1e6:.2f} MB gzipped "
+        "(target < 2 MB), "
         f"interactive after {median_ready:.0f} ms (target < 1500 ms)"
     )
 
