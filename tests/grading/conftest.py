@@ -12,9 +12,7 @@ import os
 import uuid
 
 import pytest
-
-#: Where the test server is, as libpq connection keywords (no database name).
-PG_SERVER = os.environ.get("AUTOGRADER_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+from grading_helpers import PG_SERVER
 
 
 def _missing(problem: str):

@@ -17,6 +17,7 @@ import pytest
 from grading_helpers import (
     ASSIGNMENT,
     FAST_LIMITS,
+    PG_SERVER,
     REPO,
     battery,
     correct_notebook,
@@ -204,3 +205,76 @@ def test_two_graders_at_once_on_postgresql(tmp_path, pg_url):
     assert [(r["student"], r["status"]) for r in ps2_rows if r["status"] != "missing"] == [
         ("s0", "graded")
     ]
+
+
+def _recorded(db) -> dict[str, str]:
+    """student -> graded_at of the rows of autograder_result (empty before the table)."""
+    import sqlalchemy as sa
+
+    try:
+        return _graded_at(db)
+    except sa.exc.ProgrammingError:
+        return {}
+
+
+def _wait_for_records(db, count: int, proc: subprocess.Popen, limit_s: float = 300) -> None:
+    import time
+
+    deadline = time.monotonic() + limit_s
+    while len(_recorded(db)) < count:
+        assert proc.poll() is None, "the grader ended before the fault could be injected"
+        assert time.monotonic() < deadline, "no submission was recorded in time"
+        time.sleep(0.2)
+
+
+SLOW = ["import time\ntime.sleep(2)"]
+
+
+def test_coordinator_killed_mid_batch_then_rerun(tmp_path, pg_url):
+    """After the grader is killed with SIGKILL mid-batch, does a rerun grade only what was
+    not recorded, leaving every submission recorded once with full marks?"""
+    import signal
+
+    course = tmp_path / "course"
+    students = [f"s{i}" for i in range(5)]
+    for s in students:
+        submit(course, s, notebook(drop_tests=True, append=SLOW))
+    proc = _start_grade(course, pg_url, ASSIGNMENT)
+    _wait_for_records(pg_url, 1, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    before = _recorded(pg_url)
+    assert 1 <= len(before) < len(students)
+    out = _grade(course, pg_url)
+    assert f"{len(before)} submission(s) unchanged" in out
+    after = _recorded(pg_url)
+    assert sorted(after) == students
+    assert {s: after[s] for s in before} == before  # nothing recorded a second time
+    rows = _export(course, pg_url)
+    assert all(rows[s]["score"] == battery().max_score for s in students)
+
+
+def test_database_connection_terminated_mid_batch(tmp_path, pg_url):
+    """When PostgreSQL terminates the grader's connection mid-batch (pg_terminate_backend),
+    does a rerun leave every submission recorded, with full marks?"""
+    import psycopg
+
+    course = tmp_path / "course"
+    students = [f"s{i}" for i in range(4)]
+    for s in students:
+        submit(course, s, notebook(drop_tests=True, append=SLOW))
+    proc = _start_grade(course, pg_url, ASSIGNMENT)
+    _wait_for_records(pg_url, 1, proc)
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(f"{PG_SERVER} dbname=postgres", autocommit=True) as admin:
+        killed = admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    assert killed, "the grader had no connection to terminate"
+    proc.communicate(timeout=600)  # it may report NOT RECORDED for one submission
+    _grade(course, pg_url)
+    assert sorted(_recorded(pg_url)) == students
+    rows = _export(course, pg_url)
+    assert all(rows[s]["score"] == battery().max_score for s in students)
