@@ -31,7 +31,7 @@ from pathlib import Path
 
 from autograder.batteries import find_forbidden_imports, load
 from autograder.batteries.core import Verdict
-from autograder.grading import feedback, gradebook, magics, notebook, sandbox, sanitize
+from autograder.grading import feedback, gradebook, magics, notebook, packing, sandbox, sanitize
 from autograder.grading.gradebook import CellResult, Result
 from autograder.grading.sanitize import file_name, printable, shorten
 
@@ -47,6 +47,9 @@ class Outcome:
     action: str = ""  # what the gradebook write did: "recorded", "kept earlier", or an error
     notebook: dict | None = None  # the submission as read (see autograded_copy)
     errors: list[str] = field(default_factory=list)  # files that could not be written
+    #: not the submission's doing (a grader bug, a sandbox that could not start): the next
+    #: run grades it again even if it is unchanged
+    retry: bool = False
 
 
 def packages_for(battery) -> list[str]:
@@ -179,7 +182,7 @@ def grade_one(
     except sandbox.SandboxError as exc:  # no uid, no slot: not the student's doing
         result.status, result.reason = "error", f"the sandbox could not start: {exc}"
         result.tests = _zero(battery, f"not graded: {result.reason}")
-        return Outcome(result, notebook=None)
+        return Outcome(result, notebook=None, retry=True)
     except Exception as exc:  # a result the grader could not read back (MemoryError...)
         worker.stop()  # a fresh worker for the next student
         result.status = "crashed"
@@ -286,8 +289,20 @@ def grade_assignment(
     jobs: int = 1,
     limits: sandbox.Limits | None = None,
     on_result: Callable[[Outcome, str], None] | None = None,
+    *,
+    db_url: str | None = None,
+    force: bool = False,
+    scheduler: str | None = None,
+    on_skip: Callable[[list[str]], None] | None = None,
 ) -> list[Outcome]:
-    """Grade ``students`` (default: every submitter) and record each result as it arrives."""
+    """Grade ``students`` (default: every submitter) and record each result as it arrives.
+
+    A submission whose content digest (:func:`packing.digest`) is the one its last final
+    attempt recorded is skipped (``on_skip`` gets their ids) unless ``force``. ``db_url``
+    overrides the course's gradebook; ``scheduler`` (``tcp://HOST:PORT``) grades on a Dask
+    cluster (:mod:`~autograder.grading.cluster`) instead of ``jobs`` local sandboxes. The
+    results are recorded here, by the coordinator, one transaction per submission.
+    """
     limits = limits or sandbox.Limits()
     battery = load(assignment)
     students = list(dict.fromkeys(students or discover_students(course, assignment)))
@@ -301,16 +316,47 @@ def grade_assignment(
         if on_result:
             on_result(outcome, outcome.action)
     students = [s for s in students if notebook.is_plain_id(s)]
-    gb = gradebook.open_gradebook(course)
+    gb = gradebook.open_gradebook(course, db_url)
+    try:
+        source = _source_notebook(course, assignment)
+        gradebook.ensure_assignment(gb, assignment, battery, source)
+        digests = {s: packing.digest(course, s, assignment) for s in students}
+        if not force:
+            recorded = gradebook.recorded_digests(gb, assignment)
+            skipped = [s for s in students if recorded.get(s) == digests[s]]
+            students = [s for s in students if recorded.get(s) != digests[s]]
+            if skipped and on_skip:
+                on_skip(skipped)
+        if scheduler:
+            from autograder.grading import cluster
+
+            results = cluster.grade(scheduler, course, assignment, students, limits)
+        else:
+            results = _grade_locally(course, assignment, students, jobs, limits)
+        for outcome in results:
+            if not outcome.retry:
+                outcome.result.digest = digests.get(outcome.result.student)
+            _finish(course, gb, outcome, source, force)
+            outcomes.append(outcome)
+            if on_result:
+                on_result(outcome, outcome.action)
+    finally:
+        gb.close()
+    return outcomes
+
+
+def _grade_locally(course, assignment, students, jobs, limits):
+    """Outcomes of ``students`` graded by ``jobs`` sandbox workers in threads, as they
+    finish."""
+    if not students:
+        return
     scratch = Path(tempfile.mkdtemp(prefix="autograder-"))
     todo: queue.Queue = queue.Queue()
     for s in students:
         todo.put(s)
     done: queue.Queue = queue.Queue()
     try:
-        source = _source_notebook(course, assignment)
-        gradebook.ensure_assignment(gb, assignment, battery, source)
-        jobs = max(1, min(jobs, len(students) or 1))
+        jobs = max(1, min(jobs, len(students)))
         threads = [
             threading.Thread(
                 target=_serve,
@@ -322,22 +368,16 @@ def grade_assignment(
         for t in threads:
             t.start()
         for _ in students:
-            outcome = done.get()
-            _finish(course, gb, outcome, source)
-            outcomes.append(outcome)
-            if on_result:
-                on_result(outcome, outcome.action)
+            yield done.get()
         for t in threads:
             t.join()
     finally:
         with todo.mutex:  # on an interrupt, let the worker threads stop after their job
             todo.queue.clear()
-        gb.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    return outcomes
 
 
-def _finish(course: Path, gb, outcome: Outcome, source: dict | None) -> None:
+def _finish(course: Path, gb, outcome: Outcome, source: dict | None, force: bool = False) -> None:
     """Record one outcome, then write its autograded copy and its feedback page: each step
     on its own, so that a failure is that student's error line and the batch goes on.
 
@@ -355,7 +395,7 @@ def _finish(course: Path, gb, outcome: Outcome, source: dict | None) -> None:
             outcome.errors.append(f"autograded copy not built ({exc.__class__.__name__})")
     try:
         answers = gradebook.written_answers(copy)
-        action = gradebook.record(gb, r, answers, outcome.cell_errors)
+        action = gradebook.record(gb, r, answers, outcome.cell_errors, force=force)
     except Exception as exc:
         action = f"NOT RECORDED: {exc.__class__.__name__}: {shorten(printable(str(exc)), 200)}"
     outcome.action = action
@@ -538,7 +578,7 @@ def _serve(course, assignment, slot, scratch, limits, todo: queue.Queue, done: q
                 reason = f"internal grader error ({exc.__class__.__name__}): please report it"
                 result = Result(student, assignment, "crashed", reason)
                 result.tests = _zero(battery, "not graded: internal grader error")
-                done.put(Outcome(result))
+                done.put(Outcome(result, retry=True))
     finally:
         worker.stop()
 

@@ -1,7 +1,11 @@
-"""``python -m autograder grade ASSIGNMENT [--course DIR] [--jobs N] [--student ID ...]``.
+"""``python -m autograder grade ASSIGNMENT [--course DIR] [--db URL] [--jobs N] [--student ID ...]
+[--scheduler tcp://HOST:PORT] [--force]``.
 
-Grades ``DIR/submitted/<student>/<ASSIGNMENT>/`` into ``DIR/gradebook.db`` and
-``DIR/feedback/``, shows progress on a terminal and prints a summary table. Exit status:
+Grades ``DIR/submitted/<student>/<ASSIGNMENT>/`` into the course's gradebook (``--db``, else
+the ``db_url`` of ``DIR/nbgrader_config.py``, else ``DIR/gradebook.db``) and
+``DIR/feedback/``, shows progress on a terminal and prints a summary table. A submission
+unchanged since its last recorded grading is skipped (and counted) unless ``--force``.
+``--scheduler`` grades on a Dask cluster instead of local sandboxes. Exit status:
 0 when every submission got a recorded status (whatever the students did), 2 for operator
 errors (unknown assignment, no course folder), 1 when a result, a feedback page or an
 autograded copy could not be written, or a folder name in ``submitted/`` is not a plain
@@ -25,6 +29,19 @@ REASON_WIDTH = 100
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment id, e.g. ps1_information")
     parser.add_argument("--course", default="course", help="nbgrader course root (default: course)")
+    parser.add_argument(
+        "--db", metavar="URL", help="SQLAlchemy URL of the gradebook (default: the course's)"
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="grade on this Dask cluster, one task per submission (default: here, --jobs)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade submissions that are unchanged since they were graded",
+    )
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="sandboxes run in parallel"
     )
@@ -86,18 +103,25 @@ def run(args: argparse.Namespace) -> int:
     if refusal:
         print(f"error: {refusal}", file=sys.stderr)
         return 2
-    lock = gradebook.lock_course(course)
-    if lock is None:
-        print(
-            f"error: another grade run is using {course} (it holds "
-            f"{gradebook.LOCK_NAME}); run one at a time",
-            file=sys.stderr,
-        )
-        return 2
+    # A file gradebook (SQLite) allows one run at a time: two would race to create its
+    # tables and lock each other out. A server gradebook (PostgreSQL) serialises setup and
+    # each submission's record with advisory locks, so graders may share it.
+    lock = None
+    if gradebook.is_file_gradebook(course, args.db):
+        lock = gradebook.lock_course(course)
+        if lock is None:
+            print(
+                f"error: another grade run is using {course} (it holds "
+                f"{gradebook.LOCK_NAME}); run one at a time, or share a PostgreSQL "
+                "gradebook (--db)",
+                file=sys.stderr,
+            )
+            return 2
     try:
         return _grade(args, course, students)
     finally:
-        os.close(lock)
+        if lock is not None:
+            os.close(lock)
 
 
 def _grade(args: argparse.Namespace, course: Path, students: list[str]) -> int:
@@ -122,18 +146,37 @@ def _grade(args: argparse.Namespace, course: Path, students: list[str]) -> int:
             sys.stderr.write(f"\r\x1b[K[{count[0]}/{len(students)}] {who}: {r.status}")
             sys.stderr.flush()
 
+    skipped: list[str] = []
     outcomes = engine.grade_assignment(
-        course, args.assignment, students, jobs=args.jobs, limits=limits, on_result=progress
+        course,
+        args.assignment,
+        students,
+        jobs=args.jobs,
+        limits=limits,
+        on_result=progress,
+        db_url=args.db,
+        force=args.force,
+        scheduler=args.scheduler,
+        on_skip=skipped.extend,
     )
     if tty:
         sys.stderr.write("\r\x1b[K")
     elapsed = time.perf_counter() - start
+    if skipped:
+        print(
+            f"{len(skipped)} submission(s) unchanged since they were graded: not regraded "
+            "(--force regrades them)"
+        )
+    if not outcomes:
+        print(f"nothing to grade for {args.assignment}")
+        return 0
     print(summary_table(outcomes))
     print(sandbox_report(outcomes))
     n = len(outcomes)
+    where = f"on {args.scheduler}" if args.scheduler else f"{args.jobs} job(s)"
     print(
         f"{n} submission(s) of {args.assignment} in {elapsed:.1f} s "
-        f"({elapsed / max(n, 1):.2f} s each, {args.jobs} job(s))"
+        f"({elapsed / max(n, 1):.2f} s each, {where})"
     )
     not_recorded = [o for o in outcomes if o.action.startswith("NOT RECORDED")]
     for o in not_recorded:

@@ -19,6 +19,7 @@ replaces an earlier graded result; it is recorded as the *last attempt* beside i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import hashlib
@@ -56,10 +57,17 @@ RESULTS = sa.Table(
     sa.Column("notes", sa.Text),  # JSON list of the grader's notes on the submission
     sa.Column("cell_errors", sa.Text),  # JSON list of {"cell": int, "error": exception name}
     sa.Column("answers", sa.Text),  # JSON {grade_id: sha256 of the manually graded answer}
+    # the content digest (packing.digest) of the submission the last attempt graded: the
+    # record's key with (assignment, student); NULL when that attempt must be repeated
+    sa.Column("last_attempt_digest", sa.Text),
 )
 
 #: Columns added to ``autograder_result`` after its first release, with their SQL type.
-_LATER_COLUMNS = ("notes", "cell_errors", "answers")
+_LATER_COLUMNS = ("notes", "cell_errors", "answers", "last_attempt_digest")
+
+#: Statuses whose attempt is final for its content: anything else (``error``: the sandbox
+#: could not start, nothing the student did) is tried again by the next run.
+FINAL_STATUSES = STATUSES
 
 
 @dataclass
@@ -85,6 +93,8 @@ class Result:
     tests: list[CellResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     timestamp: dt.datetime | None = None
+    #: content digest of the graded submission (:func:`packing.digest`), ``None`` if unknown
+    digest: str | None = None
 
     @property
     def score(self) -> float:
@@ -190,6 +200,15 @@ def lock_course(course: Path) -> int | None:
     return fd
 
 
+def is_file_gradebook(course: Path, db_url: str | None = None) -> bool:
+    """Is the gradebook ``grade`` would use (``db_url``, else the course config's) a file
+    database (SQLite), which one process at a time may set up and write?"""
+    import sqlalchemy as sa
+
+    url = driver_url(db_url or course_settings(course)[0])
+    return sa.engine.make_url(url).get_backend_name() == "sqlite"
+
+
 def open_gradebook(course: Path, db_url: str | None = None):
     """Open (creating if needed) the course's nbgrader gradebook and our results table.
 
@@ -206,11 +225,54 @@ def open_gradebook(course: Path, db_url: str | None = None):
         get_alembic_version.__wrapped__ = original
         api.get_alembic_version = get_alembic_version
     config_url, course_id = course_settings(course)
-    db_url = db_url or config_url
-    gb = api.Gradebook(db_url, course_id=course_id)
-    _metadata.create_all(gb.engine)
-    _add_missing_columns(gb.engine)
+    db_url = driver_url(db_url or config_url)
+    with setup_lock(db_url):  # two graders starting at once would both create the tables
+        gb = api.Gradebook(db_url, course_id=course_id)
+        _metadata.create_all(gb.engine)
+        _add_missing_columns(gb.engine)
     return gb
+
+
+def driver_url(db_url: str) -> str:
+    """``db_url`` with psycopg 3 as the driver of a bare ``postgresql://`` URL.
+
+    SQLAlchemy reads a bare ``postgresql://`` as psycopg2, which is not installed; writing
+    ``postgresql+psycopg://`` in ``nbgrader_config.py`` lets nbgrader's own tools (``nbgrader
+    export``, formgrader) open the same gradebook.
+    """
+    for bare in ("postgresql://", "postgres://"):
+        if db_url.startswith(bare):
+            return "postgresql+psycopg://" + db_url[len(bare) :]
+    return db_url
+
+
+#: Key of the PostgreSQL advisory lock that serialises creating tables and assignments.
+_SETUP_LOCK = 0x6175746F  # "auto"
+
+
+@contextlib.contextmanager
+def setup_lock(db_url):
+    """Hold a PostgreSQL advisory lock while the schema and the assignment are created.
+
+    Graders on several machines may start at once against one gradebook; creating a table
+    or an assignment twice would fail in one of them. SQLite serialises writers by itself,
+    so this does nothing there.
+    """
+    if sa.engine.make_url(db_url).get_backend_name() != "postgresql":
+        yield
+        return
+    engine = sa.create_engine(db_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _SETUP_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _SETUP_LOCK})
+                conn.commit()
+    finally:
+        engine.dispose()
 
 
 def _add_missing_columns(engine) -> None:
@@ -229,6 +291,11 @@ def ensure_assignment(gb, assignment: str, battery, source_nb: dict | None) -> N
     Test cells come from the battery (``grade_id``, points); manually graded cells and
     solution cells from the source notebook's nbgrader metadata when it is at hand.
     """
+    with setup_lock(gb.engine.url):
+        _ensure_assignment(gb, assignment, battery, source_nb)
+
+
+def _ensure_assignment(gb, assignment: str, battery, source_nb: dict | None) -> None:
     api = import_nbgrader_api()
     Assignment, GradeCell, Notebook, SolutionCell = (
         api.Assignment,
@@ -269,16 +336,33 @@ def ensure_assignment(gb, assignment: str, battery, source_nb: dict | None) -> N
     db.commit()
 
 
+def _ensure_student(db, student: str) -> None:
+    """Add nbgrader's ``student`` row unless it exists, in the current transaction.
+
+    Two graders may add one student at once (the same student in two assignments): an
+    ``INSERT ... ON CONFLICT DO NOTHING`` lets the second one find the first one's row
+    instead of failing on the primary key.
+    """
+    api = import_nbgrader_api()
+    if db.get(api.Student, student) is not None:
+        return
+    dialect = db.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert
+        db.execute(insert(api.Student.__table__).values(id=student).on_conflict_do_nothing())
+    else:  # pragma: no cover - nbgrader's other databases: one grader at a time
+        db.add(api.Student(id=student))
+    db.flush()
+
+
 def _submitted_notebook(gb, assignment: str, student: str, timestamp):
     """Find or build (without committing) the submission structure nbgrader expects."""
     api = import_nbgrader_api()
     db = gb.db
-    Comment, Grade, Student = api.Comment, api.Grade, api.Student
+    Comment, Grade = api.Comment, api.Grade
     SubmittedAssignment, SubmittedNotebook = api.SubmittedAssignment, api.SubmittedNotebook
     MissingEntry = api.MissingEntry
-    if db.get(Student, student) is None:
-        db.add(Student(id=student))
-        db.flush()
+    _ensure_student(db, student)
     try:
         sub = gb.find_submission(assignment, student)
     except MissingEntry:
@@ -341,8 +425,16 @@ def record(
     result: Result,
     answers: dict[str, str] | None = None,
     cell_errors: list[dict] | None = None,
+    force: bool = False,
 ) -> str:
-    """Store ``result`` in one transaction; return what happened ("recorded" / "kept earlier").
+    """Store ``result`` in one transaction; return what happened ("recorded", "kept
+    earlier", or "already recorded").
+
+    The record is keyed by (assignment, student, ``result.digest``): when the last attempt
+    recorded for this submission graded the same content, nothing is written ("already
+    recorded") unless ``force``; so a retried or rerun grading never records twice. On
+    PostgreSQL an advisory lock on (assignment, student) makes the check and the write one
+    step for concurrent graders.
 
     Graded results set each test cell's ``auto_score``. Any other status sets zeros only
     when there is no earlier graded result, so that a crashing resubmission cannot erase a
@@ -357,13 +449,25 @@ def record(
     db = gb.db
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     key = {"student_id": result.student, "assignment": result.assignment}
+    digest = result.digest if result.status in FINAL_STATUSES else None
     try:
+        if db.get_bind().dialect.name == "postgresql":
+            # one writer per submission at a time, across processes and machines, until
+            # this transaction ends: the digest check below and the write are one step
+            db.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                {"k": f"{result.assignment}/{result.student}"},
+            )
         row = db.execute(
             sa.select(RESULTS).where(
                 RESULTS.c.student_id == result.student,
                 RESULTS.c.assignment == result.assignment,
             )
         ).first()
+        if not force and digest is not None and row is not None:
+            if row.last_attempt_digest == digest:  # a retried task, a rerun batch
+                db.rollback()
+                return "already recorded"
         keep_earlier = result.status != "graded" and row is not None and row.status == "graded"
         if keep_earlier:
             db.execute(
@@ -376,6 +480,7 @@ def record(
                     last_attempt_status=result.status,
                     last_attempt_reason=result.reason,
                     last_attempt_at=now,
+                    last_attempt_digest=digest,
                 )
             )
             db.commit()
@@ -383,9 +488,7 @@ def record(
         old_digests = _json(row.answers, {}) if row is not None else {}
         digests = dict(old_digests)
         if result.status == "missing":  # a known student; nbgrader counts the work as 0
-            api = import_nbgrader_api()
-            if db.get(api.Student, result.student) is None:
-                db.add(api.Student(id=result.student))
+            _ensure_student(db, result.student)
         else:
             sub = _submitted_notebook(gb, result.assignment, result.student, result.timestamp)
             graded = result.status == "graded"
@@ -422,6 +525,7 @@ def record(
             "notes": json.dumps(result.notes),
             "cell_errors": json.dumps(_safe_cell_errors(cell_errors)),
             "answers": json.dumps(digests),
+            "last_attempt_digest": digest,
         }
         if row is None:
             db.execute(RESULTS.insert().values(**key, **values))
@@ -467,6 +571,15 @@ def _well_formed_test(t) -> bool:
         and isinstance(categories, list)
         and all(isinstance(c, str) for c in categories)
     )
+
+
+def recorded_digests(gb, assignment: str) -> dict[str, str]:
+    """``student -> content digest`` of the last final attempt recorded for each submission
+    of ``assignment`` (see :func:`record`); students without one are absent."""
+    query = sa.select(RESULTS.c.student_id, RESULTS.c.last_attempt_digest).where(
+        RESULTS.c.assignment == assignment, RESULTS.c.last_attempt_digest.is_not(None)
+    )
+    return {student: digest for student, digest in gb.db.execute(query).all()}
 
 
 def stored_results(gb, assignment: str | None = None, student: str | None = None) -> list[dict]:

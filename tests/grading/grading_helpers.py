@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "ps1_information"
 SOURCE = REPO / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
 
+#: The PostgreSQL server of the tests, as libpq connection keywords (no database name).
+PG_SERVER = os.environ.get("AUTOGRADER_TEST_PG", "host=127.0.0.1 port=5432 user=postgres")
+
 #: Small limits keep the timeout rows of the attack suite short.
 FAST_LIMITS = ["--timeout", "8", "--test-timeout", "3"]
 

@@ -260,7 +260,7 @@ def test_no_free_uid_is_a_sandbox_error_not_a_zero(tmp_path, runtime):
     )
     try:
         assert holder.stdout.readline().strip() == "holding"
-        proc = _grade(tmp_path, "--student", "kept")
+        proc = _grade(tmp_path, "--student", "kept", "--force")  # unchanged: regrade
     finally:
         holder.kill()
         holder.wait()
