@@ -14,6 +14,7 @@ import json
 import os
 import struct
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -107,14 +108,30 @@ INHERITED_FDS = textwrap.dedent(
     """
 )
 
+
 # The classic ways out of a chroot: /proc links, chroot("x") + "..", a nested user namespace
 # (which would give CAP_SYS_CHROOT and CAP_SYS_ADMIN back), mounting /proc.
+def _outside_the_bound_folders(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """``paths`` less the folders on the way to the interpreter and the allowed packages:
+    those are bound into the sandbox by design (a checkout under /tmp puts its venv's
+    numpy at /tmp/…/site-packages), so their existence there is no escape."""
+    bound = [sys.prefix, sys.base_prefix, sysconfig.get_paths()["stdlib"]]
+    bound += [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    return tuple(
+        p for p in paths if not any(b == p or b.startswith(p.rstrip("/") + "/") for b in bound)
+    )
+
+
+PROBED = _outside_the_bound_folders(
+    ("/proc/1/root", "/proc/self/root", "/proc/self/fd", "/sys/fs/cgroup", "/run",
+     "/tmp", "/home", "/var", "/usr/bin", "/etc/passwd")
+)  # fmt: skip
+
 CHROOT_ESCAPE = textwrap.dedent(
     """
     import ctypes, os
     ESCAPED = []
-    for p in ("/proc/1/root", "/proc/self/root", "/proc/self/fd", "/sys/fs/cgroup", "/run",
-              "/tmp", "/home", "/var", "/usr/bin", "/etc/passwd"):
+    for p in PROBED:
         if os.path.exists(p):
             ESCAPED.append(p)
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -141,7 +158,7 @@ CHROOT_ESCAPE = textwrap.dedent(
     except OSError:
         pass
     """
-)
+).replace("PROBED", repr(PROBED))
 
 # A daemon started by the top-level code and one started by a test's runner, both detached
 # (double fork + setsid) and named so the test can look for them after the batch.
